@@ -1,0 +1,406 @@
+#include "adapter/cli/commands.h"
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <exception>
+#include <map>
+#include <new>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string_view>
+
+#include "adapter/fhir/json.h"
+#include "adapter/fhir/outcome.h"
+#include "adapter/norway/calendar.h"
+#include "adapter/norway/deadline.h"
+#include "adapter/norway/identifier.h"
+#include "adapter/parse/input_document.h"
+
+#ifndef ADAPTER_VERSION
+#define ADAPTER_VERSION "0.0.0"
+#endif
+#ifndef ADAPTER_DATA_DIR
+#define ADAPTER_DATA_DIR "."
+#endif
+
+namespace adapter::cli {
+namespace {
+
+using fhir::IssueType;
+using fhir::Outcome;
+using fhir::Result;
+using fhir::Severity;
+
+constexpr std::string_view kUsage =
+    R"(fhir-adapter: FHIR R4 adapter for Norwegian substance-use and mental-health care (TSB)
+
+Usage:
+  fhir-adapter check [--mappings DIR] [--max-bytes N] [--max-depth N] FILE...|-
+      Check input documents (docs/input-format.md). One file: its OperationOutcome.
+      Several: one JSON line {"file":...,"outcome":...} each. Exit 0 all valid, 1 any invalid.
+  fhir-adapter id-check VALUE
+      Recognise and check a Norwegian identifier (FNR, D-, H-number, FHN, HPR, HER-id,
+      organisation number, RESH-id). Exit 0 valid, 1 invalid.
+  fhir-adapter deadline --from DATE (--working-days N | --calendar-days N | --activity CODE)
+                        [--mappings DIR]
+      Due date counted in Norwegian working days or calendar days, or by the pathway
+      deadline table (mappings/deadlines.json).
+  fhir-adapter --help | --version
+
+Options:
+  --mappings DIR   folder with input/ and deadlines.json (default: $FHIR_ADAPTER_MAPPINGS,
+                   else the build's own mappings/ folder)
+  --max-bytes N    largest accepted document in bytes (default 67108864)
+  --max-depth N    deepest accepted JSON nesting (default 128)
+
+Output: JSON on standard output, messages for people on standard error.
+Exit codes: 0 ok, 1 invalid input, 2 usage or I/O error.
+)";
+
+class UsageError : public std::exception {
+ public:
+  explicit UsageError(std::string message) : message_(std::move(message)) {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  std::string message_;
+};
+
+// Parsed options of one command: --name VALUE / --name=VALUE and positionals.
+struct Arguments {
+  std::map<std::string, std::string, std::less<>> options;
+  std::vector<std::string> positional;
+
+  const std::string* get(std::string_view name) const {
+    auto it = options.find(name);
+    return it == options.end() ? nullptr : &it->second;
+  }
+};
+
+Arguments parse_arguments(const std::vector<std::string>& args, std::size_t first,
+                          const std::set<std::string_view>& allowed) {
+  Arguments parsed;
+  for (std::size_t i = first; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      parsed.positional.insert(parsed.positional.end(), args.begin() + static_cast<long>(i) + 1,
+                               args.end());
+      break;
+    }
+    if (arg.size() > 2 && arg.starts_with("--")) {
+      const std::size_t equals = arg.find('=');
+      const std::string name = arg.substr(2, equals == std::string::npos ? equals : equals - 2);
+      if (!allowed.contains(name)) throw UsageError("unknown option --" + name);
+      std::string value;
+      if (equals != std::string::npos) {
+        value = arg.substr(equals + 1);
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        throw UsageError("option --" + name + " needs a value");
+      }
+      if (!parsed.options.emplace(name, value).second) {
+        throw UsageError("option --" + name + " given twice");
+      }
+    } else {
+      parsed.positional.push_back(arg);
+    }
+  }
+  return parsed;
+}
+
+std::size_t parse_count(const std::string& text, std::string_view option, std::size_t max) {
+  std::size_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value > max) {
+    throw UsageError("--" + std::string(option) + " takes a whole number from 0 to " +
+                     std::to_string(max) + ", not \"" + text + "\"");
+  }
+  return value;
+}
+
+std::string mappings_folder(const Arguments& arguments) {
+  if (const std::string* folder = arguments.get("mappings")) return *folder;
+  if (const char* from_env = std::getenv("FHIR_ADAPTER_MAPPINGS"); from_env && *from_env) {
+    return from_env;
+  }
+  return std::string(ADAPTER_DATA_DIR) + "/mappings";
+}
+
+// Prints an outcome that stopped the command and returns its exit code.
+int fail(Streams io, const Outcome& outcome, int code, std::string_view summary) {
+  io.out << outcome.to_json() << '\n';
+  io.err << "fhir-adapter: " << summary << '\n';
+  return code;
+}
+
+using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+void write(Writer& writer, std::string_view key, std::string_view value) {
+  writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void print(Streams io, const rapidjson::StringBuffer& buffer) {
+  io.out << std::string_view(buffer.GetString(), buffer.GetSize()) << '\n';
+}
+
+// ---------------------------------------------------------------------------------------
+// check
+
+int run_check(const std::vector<std::string>& args, Streams io) {
+  const Arguments arguments = parse_arguments(args, 1, {"mappings", "max-bytes", "max-depth"});
+  if (arguments.positional.empty()) throw UsageError("check needs at least one FILE (or -)");
+  fhir::JsonLimits limits;
+  if (const std::string* bytes = arguments.get("max-bytes")) {
+    limits.max_bytes = parse_count(*bytes, "max-bytes", std::size_t{1} << 31U);
+  }
+  if (const std::string* depth = arguments.get("max-depth")) {
+    limits.max_depth = parse_count(*depth, "max-depth", 100000);
+  }
+  const std::string folder = mappings_folder(arguments) + "/input";
+  auto format = parse::InputFormat::load(folder);
+  if (!format.ok()) {
+    return fail(io, format.problems(), kUsageOrIo, "cannot load the input schemas in " + folder);
+  }
+
+  const bool single = arguments.positional.size() == 1;
+  std::size_t valid = 0;
+  std::size_t invalid = 0;
+  std::size_t unreadable = 0;
+  for (const std::string& path : arguments.positional) {
+    Outcome outcome;
+    bool read_failed = false;
+    auto text = fhir::read_bounded(path, limits.max_bytes);
+    if (!text.ok()) {
+      outcome = text.problems();
+      read_failed = text.problems().issues().front().type == IssueType::exception;
+    } else if (auto json = fhir::JsonDocument::parse(text.value(), limits); !json.ok()) {
+      outcome = json.problems();
+    } else {
+      outcome = format->check(json->root());
+    }
+    const bool ok = !outcome.has_errors();
+    (ok ? valid : read_failed ? unreadable : invalid)++;
+    if (single) {
+      io.out << outcome.to_json() << '\n';
+    } else {
+      rapidjson::StringBuffer buffer;
+      rapidjson::Writer<rapidjson::StringBuffer> line(buffer);
+      line.StartObject();
+      line.Key("file");
+      line.String(path.data(), static_cast<rapidjson::SizeType>(path.size()));
+      line.Key("outcome");
+      const std::string rendered = outcome.to_json(false);
+      line.RawValue(rendered.data(), rendered.size(), rapidjson::kObjectType);
+      line.EndObject();
+      io.out << std::string_view(buffer.GetString(), buffer.GetSize()) << '\n';
+    }
+    const std::size_t problems = outcome.has_errors() ? outcome.size() : 0;
+    io.err << path << ": "
+           << (ok ? std::string("valid")
+                  : (read_failed ? "unreadable" : "invalid") + std::string(" (") +
+                        std::to_string(problems) + (problems == 1 ? " problem)" : " problems)"))
+           << '\n';
+  }
+  if (!single) {
+    io.err << "checked " << arguments.positional.size() << " documents: " << valid << " valid, "
+           << invalid << " invalid"
+           << (unreadable ? ", " + std::to_string(unreadable) + " unreadable" : "") << '\n';
+  }
+  if (unreadable > 0) return kUsageOrIo;
+  return invalid > 0 ? kInvalidInput : kOk;
+}
+
+// ---------------------------------------------------------------------------------------
+// id-check
+
+int run_id_check(const std::vector<std::string>& args, Streams io) {
+  const Arguments arguments = parse_arguments(args, 1, {});
+  if (arguments.positional.size() != 1) throw UsageError("id-check takes exactly one VALUE");
+  const std::string& value = arguments.positional.front();
+  const norway::IdentifierCheck check = norway::identify(value);
+
+  const std::string_view type = norway::type_code(check.type);
+  rapidjson::StringBuffer clean;
+  Writer out(clean);
+  out.SetIndent(' ', 2);
+  out.StartObject();
+  write(out, "value", value);
+  write(out, "type", type.empty() ? "unknown" : type);
+  out.Key("valid");
+  out.Bool(check.valid);
+  out.Key("system");
+  if (check.system.empty()) {
+    out.Null();
+  } else {
+    out.String(check.system.c_str());
+  }
+  out.Key("birthDate");
+  if (check.birth_date) {
+    out.String(norway::format_iso_date(*check.birth_date).c_str());
+  } else {
+    out.Null();
+  }
+  out.Key("sex");
+  if (check.sex) {
+    out.String(std::string(norway::gender_code(*check.sex)).c_str());
+  } else {
+    out.Null();
+  }
+  out.Key("synthetic");
+  out.Bool(check.synthetic);
+  if (!check.candidates.empty()) {
+    out.Key("candidates");
+    out.StartArray();
+    for (norway::IdentifierType candidate : check.candidates) {
+      out.String(std::string(norway::type_code(candidate)).c_str());
+    }
+    out.EndArray();
+  }
+  if (!check.problem.empty()) write(out, "problem", check.problem);
+  if (!check.note.empty()) write(out, "note", check.note);
+  out.EndObject();
+  print(io, clean);
+  if (!check.valid)
+    io.err << value << ": " << (check.problem.empty() ? "not valid" : check.problem) << '\n';
+  return check.valid ? kOk : kInvalidInput;
+}
+
+// ---------------------------------------------------------------------------------------
+// deadline
+
+int run_deadline(const std::vector<std::string>& args, Streams io) {
+  const Arguments arguments =
+      parse_arguments(args, 1, {"from", "working-days", "calendar-days", "activity", "mappings"});
+  if (!arguments.positional.empty()) {
+    throw UsageError("deadline takes no positional arguments: \"" + arguments.positional[0] + "\"");
+  }
+  const std::string* from_text = arguments.get("from");
+  if (from_text == nullptr) throw UsageError("deadline needs --from YYYY-MM-DD");
+  const auto from = norway::parse_iso_date(*from_text);
+  if (!from) {
+    return fail(io,
+                Outcome::of(Severity::error, IssueType::value,
+                            "--from \"" + *from_text + "\" is not a calendar date YYYY-MM-DD"),
+                kInvalidInput, "invalid --from date");
+  }
+  const std::string* working = arguments.get("working-days");
+  const std::string* calendar = arguments.get("calendar-days");
+  const std::string* activity = arguments.get("activity");
+  if ((working != nullptr) + (calendar != nullptr) + (activity != nullptr) != 1) {
+    throw UsageError("deadline needs exactly one of --working-days, --calendar-days, --activity");
+  }
+
+  std::chrono::year_month_day due{};
+  std::optional<norway::DeadlineRow> row;
+  std::int64_t amount = 0;
+  norway::DeadlineUnit unit = norway::DeadlineUnit::calendar_days;
+  if (activity != nullptr) {
+    const std::string path = mappings_folder(arguments) + "/deadlines.json";
+    auto table = norway::DeadlineTable::load(path);
+    if (!table.ok()) {
+      return fail(io, table.problems(), kUsageOrIo, "cannot load the deadline table " + path);
+    }
+    auto computed = table->due(*activity, *from);
+    if (!computed.ok()) return fail(io, computed.problems(), kInvalidInput, "no due date");
+    due = computed->date;
+    row = computed->row;
+    amount = row->deadline->amount;
+    unit = row->deadline->unit;
+  } else {
+    constexpr std::size_t kMaxDays = 36500;  // a century is past any care deadline
+    const bool by_working_days = working != nullptr;
+    amount = static_cast<std::int64_t>(
+        parse_count(by_working_days ? *working : *calendar,
+                    by_working_days ? "working-days" : "calendar-days", kMaxDays));
+    unit =
+        by_working_days ? norway::DeadlineUnit::working_days : norway::DeadlineUnit::calendar_days;
+    due = by_working_days ? norway::add_working_days(*from, static_cast<int>(amount))
+                          : norway::add_calendar_days(*from, static_cast<int>(amount));
+  }
+
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.SetIndent(' ', 2);
+  writer.StartObject();
+  write(writer, "from", norway::format_iso_date(*from));
+  write(writer, "due", norway::format_iso_date(due));
+  writer.Key("amount");
+  writer.Int64(amount);
+  write(writer, "unit", norway::to_code(unit));
+  // The holidays the count stepped over: what makes a due date surprising to a person.
+  writer.Key("publicHolidaysCrossed");
+  writer.StartArray();
+  for (int year = static_cast<int>(from->year()); year <= static_cast<int>(due.year()); ++year) {
+    for (const norway::PublicHoliday& holiday : norway::public_holidays(std::chrono::year{year})) {
+      const auto day = std::chrono::sys_days{holiday.date};
+      if (day > std::chrono::sys_days{*from} && day <= std::chrono::sys_days{due}) {
+        writer.StartObject();
+        write(writer, "date", norway::format_iso_date(holiday.date));
+        write(writer, "name", holiday.name_no);
+        write(writer, "nameEn", holiday.name_en);
+        writer.EndObject();
+      }
+    }
+  }
+  writer.EndArray();
+  if (row) {
+    writer.Key("deadline");
+    writer.StartObject();
+    write(writer, "id", row->id);
+    write(writer, "activity", row->activity);
+    write(writer, "name", row->name_no);
+    write(writer, "nameEn", row->name_en);
+    write(writer, "startEvent", row->deadline->start_event);
+    writer.Key("generalRule");
+    writer.Bool(row->general_rule);
+    write(writer, "source", row->source);
+    writer.EndObject();
+  }
+  writer.EndObject();
+  print(io, buffer);
+  return kOk;
+}
+
+int dispatch(const std::vector<std::string>& args, Streams io) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    io.out << kUsage;
+    return args.empty() ? kUsageOrIo : kOk;
+  }
+  if (args[0] == "--version") {
+    io.out << "fhir-adapter " << ADAPTER_VERSION << '\n';
+    return kOk;
+  }
+  if (args.size() > 1 && (args[1] == "--help" || args[1] == "-h")) {
+    io.out << kUsage;
+    return kOk;
+  }
+  if (args[0] == "check") return run_check(args, io);
+  if (args[0] == "id-check") return run_id_check(args, io);
+  if (args[0] == "deadline") return run_deadline(args, io);
+  throw UsageError("unknown command \"" + args[0] + "\" (see fhir-adapter --help)");
+}
+
+}  // namespace
+
+int run(const std::vector<std::string>& args, Streams io) {
+  try {
+    return dispatch(args, io);
+  } catch (const UsageError& error) {
+    return fail(io, Outcome::of(Severity::error, IssueType::invalid, error.what()), kUsageOrIo,
+                std::string(error.what()) + " (see fhir-adapter --help)");
+  } catch (const std::bad_alloc&) {
+    return fail(io, Outcome::of(Severity::fatal, IssueType::too_costly, "out of memory"),
+                kUsageOrIo, "out of memory");
+  } catch (const std::exception& error) {
+    return fail(io, Outcome::of(Severity::fatal, IssueType::exception, error.what()), kUsageOrIo,
+                std::string("internal error: ") + error.what());
+  }
+}
+
+}  // namespace adapter::cli
