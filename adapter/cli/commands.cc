@@ -13,6 +13,7 @@
 #include <set>
 #include <string_view>
 
+#include "adapter/fhir/datetime.h"
 #include "adapter/fhir/json.h"
 #include "adapter/fhir/outcome.h"
 #include "adapter/norway/calendar.h"
@@ -242,7 +243,7 @@ int run_id_check(const std::vector<std::string>& args, Streams io) {
   }
   out.Key("birthDate");
   if (check.birth_date) {
-    out.String(norway::format_iso_date(*check.birth_date).c_str());
+    out.String(fhir::format_date(*check.birth_date).c_str());
   } else {
     out.Null();
   }
@@ -282,7 +283,7 @@ int run_deadline(const std::vector<std::string>& args, Streams io) {
   }
   const std::string* from_text = arguments.get("from");
   if (from_text == nullptr) throw UsageError("deadline needs --from YYYY-MM-DD");
-  const auto from = norway::parse_iso_date(*from_text);
+  const auto from = fhir::parse_full_date(*from_text);
   if (!from) {
     return fail(io,
                 Outcome::of(Severity::error, IssueType::value,
@@ -328,8 +329,8 @@ int run_deadline(const std::vector<std::string>& args, Streams io) {
   Writer writer(buffer);
   writer.SetIndent(' ', 2);
   writer.StartObject();
-  write(writer, "from", norway::format_iso_date(*from));
-  write(writer, "due", norway::format_iso_date(due));
+  write(writer, "from", fhir::format_date(*from));
+  write(writer, "due", fhir::format_date(due));
   writer.Key("amount");
   writer.Int64(amount);
   write(writer, "unit", norway::to_code(unit));
@@ -341,7 +342,7 @@ int run_deadline(const std::vector<std::string>& args, Streams io) {
       const auto day = std::chrono::sys_days{holiday.date};
       if (day > std::chrono::sys_days{*from} && day <= std::chrono::sys_days{due}) {
         writer.StartObject();
-        write(writer, "date", norway::format_iso_date(holiday.date));
+        write(writer, "date", fhir::format_date(holiday.date));
         write(writer, "name", holiday.name_no);
         write(writer, "nameEn", holiday.name_en);
         writer.EndObject();

