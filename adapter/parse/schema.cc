@@ -161,6 +161,10 @@ struct SchemaNode {
   std::vector<std::string> ordered;
   std::string ref_text;  // as written, resolved into `ref` when all files are compiled
   std::size_t ref = kNoNode;
+  std::vector<std::size_t> all_of;
+  std::size_t if_node = kNoNode;  // when the value passes `if`, `then` applies too
+  std::size_t then_node = kNoNode;
+  std::size_t not_node = kNoNode;  // only inside `if`, where no message is needed
 };
 
 struct SchemaSet::Compiled {
@@ -239,7 +243,9 @@ class Compiler {
     return out;
   }
 
-  std::size_t compile(const JsonValue& schema, const std::string& pointer) {
+  // `condition` marks schemas under `if`: they test values rather than define documents,
+  // so they may name properties without closing the object.
+  std::size_t compile(const JsonValue& schema, const std::string& pointer, bool condition = false) {
     const std::size_t index = out_.nodes.size();
     out_.nodes.emplace_back();
     if (!schema.is_object()) {
@@ -288,7 +294,7 @@ class Compiler {
         for (const JsonMember& property : value.members()) {
           node.properties.emplace_back(
               std::string(property.key),
-              compile(property.value, at + "/" + fhir::pointer_token(property.key)));
+              compile(property.value, at + "/" + fhir::pointer_token(property.key), condition));
         }
       } else if (key == "additionalProperties") {
         if (!value.is_bool() || value.as_bool()) {
@@ -302,7 +308,7 @@ class Compiler {
       } else if (key == "maxProperties") {
         node.max_properties = count(value, at);
       } else if (key == "items") {
-        node.items = compile(value, at);
+        node.items = compile(value, at, condition);
       } else if (key == "minItems") {
         node.min_items = count(value, at);
       } else if (key == "maxItems") {
@@ -340,6 +346,20 @@ class Compiler {
         if (node.refers_to.empty()) problem(at, "x-refers-to must name a top-level array");
       } else if (key == "x-ordered") {
         node.ordered = strings(value, at);
+      } else if (key == "allOf") {
+        const auto parts = value.items();
+        if (!value.is_array() || parts.empty()) problem(at, "allOf must list at least one schema");
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+          node.all_of.push_back(compile(parts[i], at + "/" + std::to_string(i), condition));
+        }
+      } else if (key == "if") {
+        node.if_node = compile(value, at, true);
+      } else if (key == "not") {
+        // A failed `not` has no useful message of its own, so it may only pose a condition.
+        if (!condition) problem(at, "\"not\" is allowed only inside \"if\"");
+        node.not_node = compile(value, at, true);
+      } else if (key == "then") {
+        node.then_node = compile(value, at, condition);
       } else {
         problem(at, "unsupported keyword \"" + std::string(key) +
                         "\" (the engine implements the subset in docs/input-format.md)");
@@ -357,9 +377,12 @@ class Compiler {
       for (const std::string& name : node.ordered) {
         if (!known(name)) problem(pointer + "/x-ordered", "\"" + name + "\" is not a property");
       }
-      if (!node.closed) {
+      if (!node.closed && !condition) {
         problem(pointer, "an object schema with properties must say additionalProperties: false");
       }
+    }
+    if ((node.if_node == kNoNode) != (node.then_node == kNoNode)) {
+      problem(pointer, "\"if\" and \"then\" go together");
     }
     out_.nodes[index] = std::move(node);
     return index;
@@ -402,6 +425,12 @@ class Checker {
   void check(std::size_t index, const JsonValue& value) {
     const SchemaNode& node = compiled_.nodes[index];
     if (node.ref != kNoNode) check(node.ref, value);
+    for (std::size_t part : node.all_of)
+      check(part, value);
+    if (node.if_node != kNoNode && passes(node.if_node, value)) check(node.then_node, value);
+    if (node.not_node != kNoNode && passes(node.not_node, value)) {
+      error(IssueType::invalid, pointer_, "matches a schema it must not match");
+    }
     if (node.types != 0 && !type_matches(node.types, value)) {
       error(IssueType::structure, pointer_,
             "expected " + type_names(node.types) + ", found " +
@@ -432,6 +461,15 @@ class Checker {
  private:
   void error(IssueType type, const std::string& location, std::string message) {
     out_.error(type, location, std::move(message));
+  }
+
+  // Whether `value` satisfies a schema, reporting nothing (for `if`).
+  bool passes(std::size_t index, const JsonValue& value) {
+    Outcome scratch;
+    Checker probe(compiled_, root_, scratch);
+    probe.pointer_ = pointer_;
+    probe.check(index, value);
+    return !scratch.has_errors();
   }
 
   // Appends a reference token to the current pointer for the life of the scope.
@@ -514,10 +552,13 @@ class Checker {
       if (current == nullptr) continue;
       const auto moment = read_moment(*current);
       if (!moment) continue;  // its format check reports it
+      // Each member is compared with the latest one that kept the order, so in 5, 3, 4 both
+      // 3 and 4 are reported: each is before the 5.
       if (previous_moment && before(*moment, *previous_moment)) {
         error(IssueType::invariant, pointer_ + "/" + fhir::pointer_token(name),
               "\"" + name + "\" (" + std::string(current->as_string()) + ") is before \"" +
                   std::string(previous_name) + "\" (" + std::string(previous->as_string()) + ")");
+        continue;
       }
       previous = current;
       previous_name = name;

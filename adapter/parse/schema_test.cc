@@ -137,6 +137,16 @@ TEST_F(SchemaCheckTest, OrderedDatesCompareAcrossPrecisionAndZones) {
   EXPECT_THAT(check("2027-03-24", "2027-03-24T00:30:00+03:00"), ElementsAre());  // same local day
 }
 
+TEST(SchemaOrderTest, EachMemberIsComparedWithTheLatestInOrder) {
+  SchemaSet set = compile({{"doc.schema.json", R"({"type":"object","additionalProperties":false,
+    "x-ordered":["a","b","c"],"properties":{"a":{"type":"string"},"b":{"type":"string"},
+    "c":{"type":"string"}}})"}});
+  EXPECT_THAT(
+      problems_of(set, R"({"a":"2027-01-05","b":"2027-01-03","c":"2027-01-04"})"),
+      ElementsAre(std::pair{"/b", IssueType::invariant}, std::pair{"/c", IssueType::invariant}));
+  EXPECT_THAT(problems_of(set, R"({"a":"2027-01-01","c":"2027-01-04"})"), ElementsAre());
+}
+
 TEST_F(SchemaCheckTest, WrongTypeStopsDescent) {
   EXPECT_THAT(problems_of(set_, R"({"kind":"demo","people":{"id":1}})"),
               ElementsAre(std::pair{"/people", IssueType::structure}));
@@ -174,6 +184,34 @@ TEST(SchemaCompileTest, RecursiveSchemasThatDescendAreFine) {
     "properties":{"children":{"type":"array","items":{"$ref":"#/$defs/node"}}}}}})"}});
   EXPECT_THAT(problems_of(set, R"({"children":[{"children":[{"x":1}]}]})"),
               ElementsAre(std::pair{"/children/0/children/0/x", IssueType::structure}));
+}
+
+TEST(SchemaConditionTest, ThenAppliesOnlyWhenIfHolds) {
+  SchemaSet set = compile({{"doc.schema.json", R"({
+    "type": "object", "additionalProperties": false,
+    "properties": {"route": {"type": "string"}, "acute": {"type": "string"},
+                   "party": {"type": "string"}, "name": {"type": "string"}},
+    "allOf": [
+      {"if": {"properties": {"route": {"const": "acute"}}, "required": ["route"]},
+       "then": {"required": ["acute"]}},
+      {"if": {"not": {"required": ["party"]}}, "then": {"required": ["name"]}}
+    ]})"}});
+  EXPECT_THAT(problems_of(set, R"({"route":"acute","party":"p"})"),
+              ElementsAre(std::pair{"/acute", IssueType::required}));
+  EXPECT_THAT(problems_of(set, R"({"route":"ordinary","party":"p"})"), ElementsAre());
+  EXPECT_THAT(problems_of(set, R"({"party":"p"})"), ElementsAre());  // no route: if fails
+  EXPECT_THAT(problems_of(set, R"({"route":"acute","acute":"x"})"),
+              ElementsAre(std::pair{"/name", IssueType::required}));
+  EXPECT_THAT(problems_of(set, R"({"route":"acute","acute":"x","name":"n"})"), ElementsAre());
+}
+
+TEST(SchemaConditionTest, ConditionsMayTestWithoutClosingObjects) {
+  EXPECT_THAT(compile_error(R"({"not":{"required":["a"]}})"), HasSubstr("only inside \"if\""));
+  EXPECT_THAT(compile_error(R"({"if":{"required":["a"]}})"), HasSubstr("go together"));
+  EXPECT_THAT(compile_error(R"({"allOf":[]})"), HasSubstr("at least one schema"));
+  // A `then` that defines properties is a definition and must still be closed.
+  EXPECT_THAT(compile_error(R"({"if":{"required":["a"]},"then":{"properties":{"b":{}}}})"),
+              HasSubstr("additionalProperties: false"));
 }
 
 TEST(SchemaFormatTest, CallerFormatsAreUsed) {
