@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "adapter/fhir/json.h"
+#include "adapter/fhir/json_schema.h"
 #include "adapter/fhir/outcome.h"
 
 namespace adapter::norway {
@@ -56,10 +57,15 @@ struct Due {
 
 class DeadlineTable {
  public:
-  // Strict: unknown or missing fields, wrong JSON kinds, unknown units or start events, negative
-  // or huge amounts and duplicate ids or start-event codes are issues located by JSON pointer.
-  static adapter::fhir::Result<DeadlineTable> from_json(const adapter::fhir::JsonValue& root);
-  // Reads (at most 1 MiB) and parses the file, then from_json.
+  // The schema every table satisfies (mappings/deadlines.schema.json).
+  static adapter::fhir::Result<adapter::fhir::SchemaSet> load_schema(
+      const std::string& schema_path);
+  // Strict: every problem the schema finds (unknown or missing fields, wrong kinds, unknown
+  // units, amounts out of range, malformed codes), then duplicate ids or start events, start
+  // events that are not listed and general rules without a deadline; each located by pointer.
+  static adapter::fhir::Result<DeadlineTable> from_json(const adapter::fhir::JsonValue& root,
+                                                        const adapter::fhir::SchemaSet& schema);
+  // Reads (at most 1 MiB) the table and deadlines.schema.json from the same folder.
   static adapter::fhir::Result<DeadlineTable> load(const std::string& path);
 
   const std::string& source() const { return source_; }

@@ -1,7 +1,5 @@
 #include "adapter/norway/deadline.h"
 
-#include "adapter/fhir/datetime.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -11,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "adapter/fhir/datetime.h"
 #include "adapter/norway/calendar.h"
 
 namespace adapter::norway {
@@ -35,7 +34,10 @@ year_month_day date(std::string_view iso) {
 Result<DeadlineTable> table_from(std::string_view json) {
   Result<JsonDocument> document = JsonDocument::parse(json);
   if (!document) return document.problems();
-  return DeadlineTable::from_json(document->root());
+  static const Result<adapter::fhir::SchemaSet> schema = DeadlineTable::load_schema(
+      std::string(ADAPTER_SOURCE_DIR) + "/mappings/deadlines.schema.json");
+  if (!schema) return schema.problems();
+  return DeadlineTable::from_json(document->root(), schema.value());
 }
 
 // The first issue at `location` (a failure naming every issue found when there is none).
@@ -200,7 +202,7 @@ TEST(DeadlineTableJson, UnknownFieldsAreRejectedWithPointers) {
   ASSERT_FALSE(top.ok());
   const adapter::fhir::Issue issue = issue_at(top.problems(), "/colour");
   EXPECT_EQ(issue.type, IssueType::structure);
-  EXPECT_THAT(issue.message, HasSubstr("unknown field 'colour'"));
+  EXPECT_THAT(issue.message, HasSubstr("unknown field \"colour\""));
 
   Result<DeadlineTable> row = table_from(table_json(
       R"({"id": "r", "activity": "a", "nameNo": "n", "nameEn": "n", "deadline": null,
@@ -219,16 +221,22 @@ TEST(DeadlineTableJson, BadUnitsAmountsAndStartEvents) {
       row_with_deadline(R"({"start": "referral-received", "amount": 1, "unit": "weeks"})")));
   ASSERT_FALSE(unit.ok());
   const adapter::fhir::Issue unit_issue = issue_at(unit.problems(), "/rows/0/deadline/unit");
-  EXPECT_EQ(unit_issue.type, IssueType::code_invalid);
+  EXPECT_EQ(unit_issue.type, IssueType::value);
   EXPECT_EQ(unit_issue.expression, "rows[0].deadline.unit");
 
-  for (const char* amount : {"-1", "1.5", "\"10\"", "3661", "1e2", "null"}) {
+  for (const char* amount : {"-1", "1.5", "\"10\"", "3661", "null"}) {
     Result<DeadlineTable> table = table_from(table_json(row_with_deadline(
         std::string(R"({"start": "referral-received", "unit": "calendar-days", "amount": )") +
         amount + "}")));
     ASSERT_FALSE(table.ok()) << amount;
     issue_at(table.problems(), "/rows/0/deadline/amount");
   }
+
+  // JSON Schema's integer is any number without a fraction, so 1e2 is the amount 100.
+  Result<DeadlineTable> exponent = table_from(table_json(row_with_deadline(
+      R"({"start": "referral-received", "unit": "calendar-days", "amount": 1e2})")));
+  ASSERT_TRUE(exponent.ok()) << exponent.problems().to_json();
+  EXPECT_EQ(exponent->rows()[0].deadline->amount, 100);
 
   Result<DeadlineTable> start = table_from(table_json(
       row_with_deadline(R"({"start": "discharge", "amount": 1, "unit": "calendar-days"})")));
@@ -249,7 +257,8 @@ TEST(DeadlineTableJson, DuplicatesAreRejected) {
       R"({"source": "s", "startEvents": [
             {"code": "discharge", "nameNo": "a", "nameEn": "b"},
             {"code": "discharge", "nameNo": "c", "nameEn": "d"}],
-          "rows": []})");
+          "rows": [{"id": "r", "activity": "a", "nameNo": "n", "nameEn": "n", "deadline": null,
+                    "generalRule": false, "timing": "t", "source": "s"}]})");
   ASSERT_FALSE(events.ok());
   issue_at(events.problems(), "/startEvents/1/code");
 }

@@ -21,7 +21,7 @@ constexpr std::string_view kCommonSchema = "common.schema.json";
 // Top-level arrays whose entries other parts of a document refer to by `id`.
 constexpr std::string_view kPartyCollections[] = {"relatives", "practitioners", "organizations"};
 
-FormatCheck from_identifier_check(norway::IdentifierCheck (*check)(std::string_view)) {
+fhir::FormatCheck from_identifier_check(norway::IdentifierCheck (*check)(std::string_view)) {
   return [check](std::string_view value) -> std::optional<std::string> {
     const norway::IdentifierCheck result = check(value);
     if (result.valid) return std::nullopt;
@@ -35,7 +35,7 @@ bool all_digits(std::string_view text) {
   });
 }
 
-FormatCheck fixed_digits(std::size_t count, std::string what) {
+fhir::FormatCheck fixed_digits(std::size_t count, std::string what) {
   return [count, what = std::move(what)](std::string_view value) -> std::optional<std::string> {
     if (value.size() == count && all_digits(value)) return std::nullopt;
     return "a " + what + " has exactly " + std::to_string(count) + " digits";
@@ -85,8 +85,8 @@ void check_birth_date_matches(const JsonValue& person, const std::string& pointe
 
 }  // namespace
 
-FormatRegistry input_formats() {
-  FormatRegistry formats;
+fhir::FormatRegistry input_formats() {
+  fhir::FormatRegistry formats;
   formats.add("no-person-id", from_identifier_check(&norway::check_person_number));
   formats.add("no-org-number", from_identifier_check(&norway::check_org_number));
   formats.add("no-hpr", from_identifier_check(&norway::check_hpr));
@@ -122,7 +122,7 @@ FormatRegistry input_formats() {
 }
 
 fhir::Result<InputFormat> InputFormat::load(const std::filesystem::path& schema_folder) {
-  auto schemas = SchemaSet::load_folder(schema_folder, input_formats());
+  auto schemas = fhir::SchemaSet::load_folder(schema_folder, input_formats());
   if (!schemas.ok()) return schemas.problems();
   InputFormat format;
   format.schemas_ = std::move(schemas).value();

@@ -11,7 +11,7 @@
 
 #include "adapter/fhir/json.h"
 #include "adapter/fhir/outcome.h"
-#include "adapter/parse/schema.h"
+#include "adapter/fhir/json_schema.h"
 
 namespace adapter::parse {
 
@@ -21,7 +21,7 @@ struct InputDocument {
 };
 
 // The Norwegian formats the input schemas name (no-person-id, no-org-number, ...).
-FormatRegistry input_formats();
+fhir::FormatRegistry input_formats();
 
 class InputFormat {
  public:
@@ -37,7 +37,7 @@ class InputFormat {
   const std::vector<std::string>& kinds() const { return kinds_; }
 
  private:
-  SchemaSet schemas_;
+  fhir::SchemaSet schemas_;
   std::vector<std::string> kinds_;
 };
 

@@ -7,7 +7,7 @@ namespace adapter::parse {
 namespace {
 
 TEST(InputFormatsTest, NorwegianFormatsAreRegistered) {
-  const FormatRegistry formats = input_formats();
+  const fhir::FormatRegistry formats = input_formats();
   for (const char* name :
        {"no-person-id", "no-org-number", "no-hpr", "no-her-id", "no-resh-id",
         "no-municipality-number", "no-postal-code", "phone", "email", "uri", "date", "date-time"}) {

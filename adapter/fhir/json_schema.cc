@@ -1,4 +1,4 @@
-#include "adapter/parse/schema.h"
+#include "adapter/fhir/json_schema.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,25 +7,19 @@
 
 #include "adapter/fhir/datetime.h"
 
-namespace adapter::parse {
+namespace adapter::fhir {
 
-using fhir::IssueType;
-using fhir::JsonKind;
-using fhir::JsonMember;
-using fhir::JsonValue;
-using fhir::Outcome;
-using fhir::Result;
 
 // ---------------------------------------------------------------------------------------
 // Formats
 
 FormatRegistry::FormatRegistry() {
   add("date", [](std::string_view value) -> std::optional<std::string> {
-    if (fhir::parse_full_date(value)) return std::nullopt;
+    if (parse_full_date(value)) return std::nullopt;
     return "not a calendar date in the form YYYY-MM-DD";
   });
   add("date-time", [](std::string_view value) -> std::optional<std::string> {
-    if (fhir::parse_date_time(value)) return std::nullopt;
+    if (parse_date_time(value)) return std::nullopt;
     return "not a date-time in the form YYYY-MM-DDThh:mm:ss with a time zone (Z or +hh:mm)";
   });
 }
@@ -113,7 +107,7 @@ std::size_t code_points(std::string_view text) {
 
 // For messages: a value as a person would recognise it, cut to a sensible length.
 std::string shown(const JsonValue& value) {
-  std::string text = fhir::to_json(value);
+  std::string text = to_json(value);
   if (text.size() > 60) text = text.substr(0, 57) + "...";
   return text;
 }
@@ -255,7 +249,7 @@ class Compiler {
     SchemaNode node;
     bool has_properties = false;
     for (const JsonMember& member : schema.members()) {
-      const std::string at = pointer + "/" + fhir::pointer_token(member.key);
+      const std::string at = pointer + "/" + pointer_token(member.key);
       const std::string_view key = member.key;
       const JsonValue& value = member.value;
       if (key == "$schema" || key == "$id" || key == "title" || key == "description" ||
@@ -264,7 +258,7 @@ class Compiler {
       }
       if (key == "$defs") {
         for (const JsonMember& def : value.members()) {
-          const std::string def_pointer = at + "/" + fhir::pointer_token(def.key);
+          const std::string def_pointer = at + "/" + pointer_token(def.key);
           out_.anchors[file_ + "#" + def_pointer] = compile(def.value, def_pointer);
         }
         if (!value.is_object()) problem(at, "$defs must be an object");
@@ -294,7 +288,7 @@ class Compiler {
         for (const JsonMember& property : value.members()) {
           node.properties.emplace_back(
               std::string(property.key),
-              compile(property.value, at + "/" + fhir::pointer_token(property.key), condition));
+              compile(property.value, at + "/" + pointer_token(property.key), condition));
         }
       } else if (key == "additionalProperties") {
         if (!value.is_bool() || value.as_bool()) {
@@ -320,7 +314,7 @@ class Compiler {
         node.enum_values = strings(value, at);
         if (node.enum_values.empty()) problem(at, "enum must list at least one string");
       } else if (key == "const") {
-        node.const_json = fhir::to_json(value);
+        node.const_json = to_json(value);
       } else if (key == "minLength") {
         node.min_length = count(value, at);
       } else if (key == "maxLength") {
@@ -403,8 +397,8 @@ struct Moment {
 };
 
 std::optional<Moment> read_moment(const JsonValue& value) {
-  if (auto date = fhir::parse_full_date(value.as_string())) return Moment{*date, std::nullopt};
-  if (auto date_time = fhir::parse_date_time(value.as_string())) {
+  if (auto date = parse_full_date(value.as_string())) return Moment{*date, std::nullopt};
+  if (auto date_time = parse_date_time(value.as_string())) {
     const auto local_day =
         std::chrono::floor<std::chrono::days>(date_time->utc + date_time->offset);
     return Moment{local_day, date_time->utc};
@@ -434,10 +428,10 @@ class Checker {
     if (node.types != 0 && !type_matches(node.types, value)) {
       error(IssueType::structure, pointer_,
             "expected " + type_names(node.types) + ", found " +
-                std::string(fhir::to_string(value.kind())));
+                std::string(to_string(value.kind())));
       return;
     }
-    if (node.const_json && fhir::to_json(value) != *node.const_json) {
+    if (node.const_json && to_json(value) != *node.const_json) {
       error(IssueType::value, pointer_, "must be " + *node.const_json + ", found " + shown(value));
     }
     switch (value.kind()) {
@@ -478,7 +472,7 @@ class Checker {
     Descend(std::string& pointer, std::string_view token)
         : pointer_(pointer), size_(pointer.size()) {
       pointer_ += '/';
-      pointer_ += fhir::pointer_token(token);
+      pointer_ += pointer_token(token);
     }
     ~Descend() { pointer_.resize(size_); }
     Descend(const Descend&) = delete;
@@ -492,7 +486,7 @@ class Checker {
   void check_object(const SchemaNode& node, const JsonValue& value) {
     for (const std::string& name : node.required) {
       if (value.find(name) == nullptr) {
-        error(IssueType::required, pointer_ + "/" + fhir::pointer_token(name),
+        error(IssueType::required, pointer_ + "/" + pointer_token(name),
               "missing required field \"" + name + "\"");
       }
     }
@@ -555,7 +549,7 @@ class Checker {
       // Each member is compared with the latest one that kept the order, so in 5, 3, 4 both
       // 3 and 4 are reported: each is before the 5.
       if (previous_moment && before(*moment, *previous_moment)) {
-        error(IssueType::invariant, pointer_ + "/" + fhir::pointer_token(name),
+        error(IssueType::invariant, pointer_ + "/" + pointer_token(name),
               "\"" + name + "\" (" + std::string(current->as_string()) + ") is before \"" +
                   std::string(previous_name) + "\" (" + std::string(previous->as_string()) + ")");
         continue;
@@ -697,9 +691,9 @@ Result<SchemaSet> SchemaSet::from_texts(const std::map<std::string, std::string>
   Outcome problems;
   Compiler compiler(*set.compiled_, problems);
   for (const auto& [file, text] : texts) {
-    auto parsed = fhir::JsonDocument::parse(text);
+    auto parsed = JsonDocument::parse(text);
     if (!parsed.ok()) {
-      for (fhir::Issue issue : parsed.problems().issues()) {
+      for (Issue issue : parsed.problems().issues()) {
         issue.message = file + ": " + issue.message;
         problems.add(std::move(issue));
       }
@@ -719,16 +713,16 @@ Result<SchemaSet> SchemaSet::load_folder(const std::filesystem::path& folder,
   for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
     const std::string name = entry.path().filename().string();
     if (!entry.is_regular_file() || !name.ends_with(".schema.json")) continue;
-    auto text = fhir::read_bounded(entry.path().string(), 4U << 20U);
+    auto text = read_bounded(entry.path().string(), 4U << 20U);
     if (!text.ok()) return text.problems();
     texts.emplace(name, std::move(text).value());
   }
   if (error) {
-    return Outcome::of(fhir::Severity::fatal, IssueType::exception,
+    return Outcome::of(Severity::fatal, IssueType::exception,
                        "cannot read the schema folder " + folder.string() + ": " + error.message());
   }
   if (texts.empty()) {
-    return Outcome::of(fhir::Severity::fatal, IssueType::not_found,
+    return Outcome::of(Severity::fatal, IssueType::not_found,
                        "no *.schema.json files in " + folder.string());
   }
   return from_texts(texts, std::move(formats));
@@ -749,4 +743,4 @@ Outcome SchemaSet::check(std::string_view file_name, const JsonValue& document) 
   return outcome;
 }
 
-}  // namespace adapter::parse
+}  // namespace adapter::fhir

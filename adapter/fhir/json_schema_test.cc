@@ -1,13 +1,11 @@
-#include "adapter/parse/schema.h"
+#include "adapter/fhir/json_schema.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace adapter::parse {
+namespace adapter::fhir {
 namespace {
 
-using fhir::Issue;
-using fhir::IssueType;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
@@ -60,10 +58,10 @@ SchemaSet compile(std::map<std::string, std::string> texts) {
 
 std::vector<std::pair<std::string, IssueType>> problems_of(const SchemaSet& set,
                                                            std::string_view json) {
-  auto doc = fhir::JsonDocument::parse(json);
+  auto doc = JsonDocument::parse(json);
   EXPECT_TRUE(doc.ok());
   std::vector<std::pair<std::string, IssueType>> out;
-  const fhir::Outcome outcome = set.check("doc.schema.json", doc->root());
+  const Outcome outcome = set.check("doc.schema.json", doc->root());
   for (const Issue& issue : outcome.issues()) {
     out.emplace_back(issue.location, issue.type);
   }
@@ -71,8 +69,8 @@ std::vector<std::pair<std::string, IssueType>> problems_of(const SchemaSet& set,
 }
 
 std::string message_at(const SchemaSet& set, std::string_view json, std::string_view location) {
-  auto doc = fhir::JsonDocument::parse(json);
-  const fhir::Outcome outcome = set.check("doc.schema.json", doc->root());
+  auto doc = JsonDocument::parse(json);
+  const Outcome outcome = set.check("doc.schema.json", doc->root());
   for (const Issue& issue : outcome.issues()) {
     if (issue.location == location) return issue.message;
   }
@@ -223,7 +221,7 @@ TEST(SchemaFormatTest, CallerFormatsAreUsed) {
   auto set =
       SchemaSet::from_texts({{"doc.schema.json", R"({"type":"string","format":"even"})"}}, formats);
   ASSERT_TRUE(set.ok());
-  auto doc = fhir::JsonDocument::parse(R"("abc")");
+  auto doc = JsonDocument::parse(R"("abc")");
   const auto outcome = set->check("doc.schema.json", doc->root());
   ASSERT_EQ(outcome.size(), 1U);
   EXPECT_EQ(outcome.issues()[0].message, "\"abc\": odd length");
@@ -231,4 +229,4 @@ TEST(SchemaFormatTest, CallerFormatsAreUsed) {
 }
 
 }  // namespace
-}  // namespace adapter::parse
+}  // namespace adapter::fhir

@@ -1,10 +1,10 @@
-// A strict JSON Schema (2020-12 subset) engine for the adapter's input documents.
+// A strict JSON Schema (2020-12 subset) engine for the adapter's own JSON formats: the
+// input documents (mappings/input/) and the data files under mappings/.
 //
-// The schemas in mappings/input/ are the one contract between record systems and the
-// adapter: this engine compiles them once (refusing any keyword it does not implement,
-// so a schema never silently means less than it says) and checks documents against
-// them, reporting EVERY problem with its JSON pointer. The subset and the two custom
-// keywords (x-refers-to, x-ordered) are described in docs/input-format.md.
+// A schema is the one contract for a format: this engine compiles it once (refusing any
+// keyword it does not implement, so a schema never silently means less than it says) and
+// checks documents against it, reporting EVERY problem with its JSON pointer. The subset
+// and the custom keywords (x-refers-to, x-ordered) are described in docs/input-format.md.
 #pragma once
 
 #include <filesystem>
@@ -19,7 +19,7 @@
 #include "adapter/fhir/json.h"
 #include "adapter/fhir/outcome.h"
 
-namespace adapter::parse {
+namespace adapter::fhir {
 
 // Checks one string against a named `format`: nullopt when fine, else why it is not.
 using FormatCheck = std::function<std::optional<std::string>(std::string_view value)>;
@@ -47,15 +47,15 @@ class SchemaSet {
   ~SchemaSet();
 
   // Loads every *.schema.json in `folder`. Problems name the file and the schema path.
-  static fhir::Result<SchemaSet> load_folder(const std::filesystem::path& folder,
+  static Result<SchemaSet> load_folder(const std::filesystem::path& folder,
                                              FormatRegistry formats);
   // Same from in-memory texts: file name -> schema JSON.
-  static fhir::Result<SchemaSet> from_texts(const std::map<std::string, std::string>& texts,
+  static Result<SchemaSet> from_texts(const std::map<std::string, std::string>& texts,
                                             FormatRegistry formats);
 
   bool has(std::string_view file_name) const;
   // Checks `document` against the schema in `file_name`; every problem is reported.
-  fhir::Outcome check(std::string_view file_name, const fhir::JsonValue& document) const;
+  Outcome check(std::string_view file_name, const JsonValue& document) const;
 
   struct Compiled;  // opaque: defined and used only in schema.cc
 
@@ -63,4 +63,4 @@ class SchemaSet {
   std::unique_ptr<Compiled> compiled_;
 };
 
-}  // namespace adapter::parse
+}  // namespace adapter::fhir
