@@ -146,6 +146,16 @@ void write(Writer& writer, std::string_view key, std::string_view value) {
   writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
+// The value, or null when there is none.
+void write_or_null(Writer& writer, std::string_view key, std::optional<std::string_view> value) {
+  if (value) {
+    write(writer, key, *value);
+  } else {
+    writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    writer.Null();
+  }
+}
+
 void print(Streams io, const rapidjson::StringBuffer& buffer) {
   io.out << std::string_view(buffer.GetString(), buffer.GetSize()) << '\n';
 }
@@ -227,46 +237,37 @@ int run_id_check(const std::vector<std::string>& args, Streams io) {
   const norway::IdentifierCheck check = norway::identify(value);
 
   const std::string_view type = norway::type_code(check.type);
-  rapidjson::StringBuffer clean;
-  Writer out(clean);
+  const std::optional<std::string> birth_date =
+      check.birth_date ? std::optional(fhir::format_date(*check.birth_date)) : std::nullopt;
+  rapidjson::StringBuffer buffer;
+  Writer out(buffer);
   out.SetIndent(' ', 2);
   out.StartObject();
   write(out, "value", value);
   write(out, "type", type.empty() ? "unknown" : type);
   out.Key("valid");
   out.Bool(check.valid);
-  out.Key("system");
-  if (check.system.empty()) {
-    out.Null();
-  } else {
-    out.String(check.system.c_str());
-  }
-  out.Key("birthDate");
-  if (check.birth_date) {
-    out.String(fhir::format_date(*check.birth_date).c_str());
-  } else {
-    out.Null();
-  }
-  out.Key("sex");
-  if (check.sex) {
-    out.String(std::string(norway::gender_code(*check.sex)).c_str());
-  } else {
-    out.Null();
-  }
+  write_or_null(
+      out, "system",
+      check.system.empty() ? std::nullopt : std::optional<std::string_view>(check.system));
+  write_or_null(out, "birthDate", birth_date);
+  write_or_null(out, "sex",
+                check.sex ? std::optional(norway::gender_code(*check.sex)) : std::nullopt);
   out.Key("synthetic");
   out.Bool(check.synthetic);
   if (!check.candidates.empty()) {
     out.Key("candidates");
     out.StartArray();
     for (norway::IdentifierType candidate : check.candidates) {
-      out.String(std::string(norway::type_code(candidate)).c_str());
+      const std::string_view code = norway::type_code(candidate);
+      out.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
     }
     out.EndArray();
   }
   if (!check.problem.empty()) write(out, "problem", check.problem);
   if (!check.note.empty()) write(out, "note", check.note);
   out.EndObject();
-  print(io, clean);
+  print(io, buffer);
   if (!check.valid)
     io.err << value << ": " << (check.problem.empty() ? "not valid" : check.problem) << '\n';
   return check.valid ? kOk : kInvalidInput;
