@@ -1,0 +1,249 @@
+#include "adapter/fhir/model.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "adapter/fhir/json.h"
+
+namespace adapter::fhir {
+
+namespace detail {
+// Defined by the source fhir-model-compile generates at build time: the compiled R4 model,
+// in pieces because compilers bound the length of one string literal.
+std::span<const std::string_view> r4_model_chunks();
+}  // namespace detail
+
+namespace {
+
+constexpr std::string_view kFormat = "1";
+
+bool by_name(const TypeInfo& type, std::string_view name) {
+  return type.name() < name;
+}
+
+std::string pointer(std::size_t type, std::size_t element = SIZE_MAX) {
+  std::string out = "/types/" + std::to_string(type);
+  if (element != SIZE_MAX) out += "/3/" + std::to_string(element);
+  return out;
+}
+
+bool parse_kind(std::string_view text, TypeKind& kind, bool& system) {
+  system = false;
+  if (text == "primitive") {
+    kind = TypeKind::primitive;
+  } else if (text == "complex") {
+    kind = TypeKind::complex;
+  } else if (text == "resource") {
+    kind = TypeKind::resource;
+  } else if (text == "backbone") {
+    kind = TypeKind::backbone;
+  } else if (text == "system") {
+    kind = TypeKind::primitive;  // FHIRPath's own primitives; is_system() tells them apart
+    system = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::uint32_t> parse_max(std::string_view text) {
+  if (text == "*") return ElementInfo::kUnbounded;
+  std::uint32_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size() || text.empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// The shape every compiled element must have: [name, [types], min, max, flags?, ...].
+bool element_shape(const JsonValue& e) {
+  if (!e.is_array() || e.size() < 4) return false;
+  const std::span<const JsonValue> f = e.items();
+  return f[0].is_string() && f[1].is_array() && f[2].is_number() && f[3].is_string() &&
+         (f.size() < 5 || f[4].is_string()) &&
+         std::all_of(f[1].items().begin(), f[1].items().end(),
+                     [](const JsonValue& t) { return t.is_string(); });
+}
+
+// [name, kind, base or null, [elements], flags?, ...].
+bool type_shape(const JsonValue& t) {
+  if (!t.is_array() || t.size() < 4) return false;
+  const std::span<const JsonValue> f = t.items();
+  return f[0].is_string() && f[1].is_string() && (f[2].is_string() || f[2].is_null()) &&
+         f[3].is_array() && (f.size() < 5 || f[4].is_string());
+}
+
+}  // namespace
+
+struct Model::Data {
+  JsonDocument document;                       // owns every name the types view
+  std::vector<TypeInfo> types;                 // sorted by name; never resized once loaded
+  std::vector<const TypeInfo*> element_types;  // what every ElementInfo::types views
+};
+
+const ElementInfo* TypeInfo::element(std::string_view name) const {
+  for (const TypeInfo* type = this; type != nullptr; type = type->base_) {
+    const auto it = std::lower_bound(
+        type->elements_.begin(), type->elements_.end(), name,
+        [](const ElementInfo& element, std::string_view key) { return element.name < key; });
+    if (it != type->elements_.end() && it->name == name) return &*it;
+  }
+  return nullptr;
+}
+
+bool TypeInfo::is_a(const TypeInfo& other) const {
+  // By name too, so types of two loaded models still compare.
+  for (const TypeInfo* type = this; type != nullptr; type = type->base_) {
+    if (type == &other || type->name_ == other.name_) return true;
+  }
+  return false;
+}
+
+Model::Model() : data_(std::make_unique<Data>()) {}
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+Model::~Model() = default;
+
+Result<Model> Model::r4() {
+  const std::span<const std::string_view> chunks = detail::r4_model_chunks();
+  std::size_t size = 0;
+  for (std::string_view chunk : chunks)
+    size += chunk.size();
+  std::string text;
+  text.reserve(size);
+  for (std::string_view chunk : chunks)
+    text += chunk;
+  return from_json(text);
+}
+
+Result<Model> Model::from_json(std::string_view compiled) {
+  Result<JsonDocument> parsed = JsonDocument::parse(compiled);
+  if (!parsed) return parsed.problems();
+  Model model;
+  Data& data = *model.data_;
+  data.document = std::move(parsed).value();
+  const JsonValue& root = data.document.root();
+  const JsonValue* format = root.find("format");
+  const JsonValue* types = root.find("types");
+  if (format == nullptr || format->number_text() != kFormat) {
+    return Outcome::of(Severity::error, IssueType::not_supported,
+                       "not a compiled FHIR model of format " + std::string(kFormat), "/format");
+  }
+  if (types == nullptr || !types->is_array()) {
+    return Outcome::of(Severity::error, IssueType::structure, "expected an array of types",
+                       "/types");
+  }
+  Outcome problems;
+  const auto fail = [&problems](std::string location, std::string message) {
+    problems.error(IssueType::structure, std::move(location), std::move(message));
+  };
+
+  // Pass 1: names, kinds and flags, so pass 2 can resolve any type by name.
+  const std::span<const JsonValue> items = types->items();
+  data.types.resize(items.size());
+  std::size_t element_type_count = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!type_shape(items[i])) {
+      fail(pointer(i), "expected [name, kind, base, elements, flags?]");
+      continue;
+    }
+    const std::span<const JsonValue> fields = items[i].items();
+    TypeInfo& type = data.types[i];
+    type.name_ = fields[0].as_string();
+    if (!parse_kind(fields[1].as_string(), type.kind_, type.system_)) {
+      fail(pointer(i) + "/1", "unknown kind " + std::string(fields[1].as_string()));
+    }
+    const std::string_view flags = fields.size() > 4 ? fields[4].as_string() : "";
+    type.abstract_ = flags.find('a') != std::string_view::npos;
+    type.constraint_ = flags.find('p') != std::string_view::npos;
+    if (i > 0 && !(data.types[i - 1].name_ < type.name_)) {
+      fail(pointer(i), "types not sorted or repeated at " + std::string(type.name_));
+    }
+    for (const JsonValue& element : fields[3].items()) {
+      if (element_shape(element)) element_type_count += element.items()[1].size();
+    }
+  }
+  if (problems.has_errors()) return problems;
+
+  // Pass 2: bases and elements. Element type lists view one vector reserved up front, so
+  // the spans stay valid.
+  data.element_types.reserve(element_type_count);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::span<const JsonValue> fields = items[i].items();
+    TypeInfo& type = data.types[i];
+    if (fields[2].is_string()) {
+      type.base_ = model.type(fields[2].as_string());
+      if (type.base_ == nullptr) {
+        fail(pointer(i) + "/2", "unknown base " + std::string(fields[2].as_string()));
+      }
+    }
+    const std::span<const JsonValue> elements = fields[3].items();
+    type.elements_.reserve(elements.size());
+    for (std::size_t j = 0; j < elements.size(); ++j) {
+      const JsonValue& e = elements[j];
+      if (!element_shape(e)) {
+        fail(pointer(i, j), "expected [name, [types], min, max, flags?]");
+        continue;
+      }
+      const std::span<const JsonValue> f = e.items();
+      ElementInfo element;
+      element.name = f[0].as_string();
+      const std::optional<std::int64_t> min = f[2].as_int64();
+      const std::optional<std::uint32_t> max = parse_max(f[3].as_string());
+      if (!min || *min < 0 || *min > ElementInfo::kUnbounded || !max) {
+        fail(pointer(i, j), "bad cardinality of " + std::string(element.name));
+        continue;
+      }
+      element.min = static_cast<std::uint32_t>(*min);
+      element.max = *max;
+      element.repeats = *max > 1;
+      element.choice = f.size() > 4 && f[4].as_string().find('c') != std::string_view::npos;
+      const std::size_t first = data.element_types.size();
+      for (const JsonValue& name : f[1].items()) {
+        const TypeInfo* element_type = model.type(name.as_string());
+        if (element_type == nullptr) {
+          fail(pointer(i, j), "unknown type " + std::string(name.as_string()));
+        } else if (data.element_types.size() < data.element_types.capacity()) {
+          data.element_types.push_back(element_type);
+        }
+      }
+      element.types = std::span<const TypeInfo* const>(data.element_types.data() + first,
+                                                       data.element_types.size() - first);
+      if (element.types.empty()) fail(pointer(i, j), "no type for " + std::string(element.name));
+      if (!type.elements_.empty() && !(type.elements_.back().name < element.name)) {
+        fail(pointer(i, j), "elements not sorted or repeated at " + std::string(element.name));
+      }
+      type.elements_.push_back(element);
+    }
+  }
+  // A cycle would make element() and is_a() loop forever.
+  for (const TypeInfo& type : data.types) {
+    std::size_t depth = 0;
+    for (const TypeInfo* t = type.base_; t != nullptr && depth <= data.types.size(); t = t->base_) {
+      ++depth;
+    }
+    if (depth > data.types.size()) fail("/types", "base cycle through " + std::string(type.name_));
+  }
+  if (problems.has_errors()) return problems;
+  return model;
+}
+
+const TypeInfo* Model::type(std::string_view name) const {
+  if (!data_) return nullptr;
+  const auto it = std::lower_bound(data_->types.begin(), data_->types.end(), name, by_name);
+  return it != data_->types.end() && it->name() == name ? &*it : nullptr;
+}
+
+std::size_t Model::type_count() const {
+  return data_ ? data_->types.size() : 0;
+}
+
+std::span<const TypeInfo> Model::types() const {
+  return data_ ? std::span<const TypeInfo>(data_->types) : std::span<const TypeInfo>();
+}
+
+}  // namespace adapter::fhir
