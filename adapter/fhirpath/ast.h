@@ -75,6 +75,9 @@ struct Node {
   std::vector<std::unique_ptr<Node>> args;
   const Builtin* builtin = nullptr;
   const FunctionRegistry::Entry* custom = nullptr;
+  // member: the element, when the compiler knows the type it is looked up in.
+  const fhir::TypeInfo* cached_owner = nullptr;
+  const fhir::ElementInfo* cached_element = nullptr;
   TypeSpec type;  // is/as (binary or function form), ofType
 };
 
@@ -86,8 +89,10 @@ struct Expression::Compiled {
   std::string text;
   std::unique_ptr<detail::Node> root;
   const fhir::Model* model = nullptr;
-  std::deque<std::string> strings;  // decoded string literals the tree points into
-  std::deque<Quantity> quantities;  // quantity literals
+  const fhir::TypeInfo* element_type = nullptr;   // the model's Element and Quantity,
+  const fhir::TypeInfo* quantity_type = nullptr;  // looked up once at compile time
+  std::deque<std::string> strings;                // decoded string literals the tree points into
+  std::deque<Quantity> quantities;                // quantity literals
 };
 
 }  // namespace adapter::fhirpath

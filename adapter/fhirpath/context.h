@@ -2,6 +2,7 @@
 // share. Collections live in the Evaluator's arena and die at its next evaluate().
 #pragma once
 
+#include <functional>
 #include <memory_resource>
 #include <optional>
 #include <regex>
@@ -47,23 +48,31 @@ class Context {
  public:
   Context(std::pmr::memory_resource* arena, Evaluator& evaluator,
           const Expression::Compiled& compiled, const fhir::JsonValue* resource,
-          const Environment* environment, Temporal now,
+          const Environment* environment, std::function<Temporal()>& clock,
           std::unordered_map<std::string, std::regex>& regex_cache)
       : arena_(arena),
         evaluator_(evaluator),
         compiled_(compiled),
         resource_(resource),
         environment_(environment),
-        now_(now),
+        clock_(clock),
         regex_cache_(regex_cache) {}
 
-  Items items() { return Items(arena_); }
+  Items items() {
+    Items result(arena_);
+    result.reserve(4);  // most collections are small: skip the 1-2-4 regrowth
+    return result;
+  }
   std::pmr::memory_resource* arena() { return arena_; }
   Evaluator& evaluator() { return evaluator_; }
   const fhir::Model* model() const { return compiled_.model; }
   const fhir::JsonValue* resource() const { return resource_; }
-  const Temporal& now() const { return now_; }
-  Value context_value;  // %context
+  const Temporal& now() {
+    if (!now_) now_ = clock_();
+    return *now_;
+  }
+  Value context_value;   // %context
+  Value resource_value;  // %resource, typed once per evaluation
 
   bool eval(const Node& node, const Frame& frame, Items& out);
   bool fail(const Node& node, std::string message);
@@ -71,7 +80,9 @@ class Context {
   std::uint32_t error_position() const { return error_position_; }
 
   // Children of one item by element name, typed when the model knows the type.
-  void navigate(const Value& item, std::string_view name, Items& out) const;
+  // `hint`: the member node, whose compile-time element look-up is reused when it applies.
+  void navigate(const Value& item, std::string_view name, Items& out,
+                const Node* hint = nullptr) const;
   // All children (children()), in document order.
   void children(const Value& item, Items& out) const;
   // A FHIR/JSON primitive as its System value; nullopt for objects or unparseable text.
@@ -110,7 +121,8 @@ class Context {
   const Expression::Compiled& compiled_;
   const fhir::JsonValue* resource_;
   const Environment* environment_;
-  Temporal now_;
+  std::function<Temporal()>& clock_;
+  std::optional<Temporal> now_;
   std::unordered_map<std::string, std::regex>& regex_cache_;
   std::string error_;
   std::uint32_t error_position_ = 0;

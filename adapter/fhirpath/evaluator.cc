@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -24,10 +25,16 @@ using detail::Op;
 // ---- Evaluator: owns the scratch memory every evaluation allocates from ----
 
 struct Evaluator::State {
-  std::pmr::monotonic_buffer_resource arena{64 * 1024};
+  // Evaluations start in this buffer; release() returns to it without touching the heap,
+  // so a typical evaluation allocates nothing.
+  std::array<std::byte, 32 * 1024> initial_buffer;
+  std::pmr::monotonic_buffer_resource arena{initial_buffer.data(), initial_buffer.size()};
   std::deque<Quantity> quantities;  // own destructors (unit strings), unlike the arena
   std::function<Temporal()> clock;
   std::unordered_map<std::string, std::regex> regex_cache;
+  const fhir::Model* last_model = nullptr;
+  std::string last_resource_type;
+  const fhir::TypeInfo* last_type = nullptr;
 };
 
 Evaluator::Evaluator() : state_(std::make_unique<State>()) {}
@@ -74,8 +81,24 @@ Temporal system_now() {
 fhir::Result<Collection> Evaluator::evaluate(const Expression& expression,
                                              const fhir::JsonValue& input,
                                              const Environment* environment) {
-  return evaluate(expression, resource_value(input, expression.compiled().model), input,
-                  environment);
+  // The resource's type by its resourceType, remembered by name: evaluating many
+  // expressions over resources of one type is the common case.
+  const fhir::Model* model = expression.compiled().model;
+  const fhir::TypeInfo* type = nullptr;
+  if (model != nullptr && input.is_object()) {
+    const fhir::JsonValue* kind = input.find("resourceType");
+    if (kind != nullptr && kind->is_string()) {
+      if (state_->last_model == model && state_->last_resource_type == kind->as_string()) {
+        type = state_->last_type;
+      } else {
+        type = model->type(kind->as_string());
+        state_->last_model = model;
+        state_->last_resource_type = std::string(kind->as_string());
+        state_->last_type = type;
+      }
+    }
+  }
+  return evaluate(expression, Value::node(&input, type), input, environment);
 }
 
 fhir::Result<Collection> Evaluator::evaluate(const Expression& expression, const Value& context,
@@ -83,10 +106,14 @@ fhir::Result<Collection> Evaluator::evaluate(const Expression& expression, const
                                              const Environment* environment) {
   state_->arena.release();
   state_->quantities.clear();
-  const Temporal now = state_->clock ? state_->clock() : system_now();
-  Context ctx(&state_->arena, *this, expression.compiled(), &resource, environment, now,
+  // now()/today()/timeOfDay() are fixed for one evaluation; read the clock only if asked.
+  std::function<Temporal()> clock =
+      state_->clock ? state_->clock : std::function<Temporal()>(system_now);
+  Context ctx(&state_->arena, *this, expression.compiled(), &resource, environment, clock,
               state_->regex_cache);
   ctx.context_value = context;
+  ctx.resource_value =
+      &resource == context.json() ? context : resource_value(resource, expression.compiled().model);
   auto* result = new (state_->arena.allocate(sizeof(Items), alignof(Items))) Items(&state_->arena);
   // `result` lives in the arena and is never destroyed: its memory is the arena's, which
   // release() frees wholesale.
@@ -166,6 +193,12 @@ bool is_abstract_resource(const fhir::TypeInfo* type) {
   return type != nullptr && (type->name() == "Resource" || type->name() == "DomainResource");
 }
 
+// Equality that rejects on length and first byte before calling memcmp: member names
+// mostly differ early, and this runs for every member of every navigated object.
+inline bool same_text(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && (a.empty() || (a[0] == b[0] && a == b));
+}
+
 // `_name` for a JSON member name, found without allocating.
 const fhir::JsonValue* find_extension(const fhir::JsonValue& object, std::string_view name) {
   for (const fhir::JsonMember& member : object.members()) {
@@ -242,7 +275,8 @@ void add_untyped(const fhir::JsonValue& value, Items& out) {
 
 }  // namespace
 
-void Context::navigate(const Value& item, std::string_view name, Items& out) const {
+void Context::navigate(const Value& item, std::string_view name, Items& out,
+                       const Node* hint) const {
   if (!item.is_node()) return;
   const fhir::JsonValue* json = item.json();
   const fhir::TypeInfo* type = item.type();
@@ -250,14 +284,15 @@ void Context::navigate(const Value& item, std::string_view name, Items& out) con
     // A primitive's own children are its id and extensions, kept under `_name`.
     if (item.extension() == nullptr) return;
     json = item.extension();
-    type = model() != nullptr ? model()->type("Element") : nullptr;
+    type = compiled_.element_type;
   }
   if (json == nullptr || !json->is_object()) return;
   if (type == nullptr) {
     if (const fhir::JsonValue* child = json->find(name)) add_untyped(*child, out);
     return;
   }
-  const fhir::ElementInfo* element = type->element(name);
+  const fhir::ElementInfo* element =
+      hint != nullptr && hint->cached_owner == type ? hint->cached_element : type->element(name);
   if (element == nullptr) return;
   if (!element->choice) {
     const fhir::JsonValue* value = nullptr;
@@ -266,7 +301,7 @@ void Context::navigate(const Value& item, std::string_view name, Items& out) con
     const bool primitive = element_type != nullptr && element_type->is_primitive();
     for (const fhir::JsonMember& member : json->members()) {
       const std::string_view key = member.key;
-      if (key == name) {
+      if (same_text(key, name)) {
         value = &member.value;
         if (!primitive) break;
       } else if (primitive && key.size() == name.size() + 1 && key[0] == '_' &&
@@ -302,7 +337,7 @@ void Context::children(const Value& item, Items& out) const {
   if (type != nullptr && type->is_primitive()) {
     if (item.extension() == nullptr) return;
     json = item.extension();
-    type = model() != nullptr ? model()->type("Element") : nullptr;
+    type = compiled_.element_type;
   }
   if (json == nullptr || !json->is_object()) return;
   if (type == nullptr) {
@@ -408,9 +443,8 @@ std::optional<Value> Context::to_system(const Value& item) const {
 std::optional<Value> Context::quantity_of(const Value& item) const {
   if (item.kind() == ValueKind::quantity) return item;
   if (!item.is_object_node()) return std::nullopt;
-  const bool typed_quantity = item.type() != nullptr && model() != nullptr &&
-                              model()->type("Quantity") != nullptr &&
-                              item.type()->is_a(*model()->type("Quantity"));
+  const bool typed_quantity = item.type() != nullptr && compiled_.quantity_type != nullptr &&
+                              item.type()->is_a(*compiled_.quantity_type);
   if (item.type() != nullptr && !typed_quantity) return std::nullopt;
   const fhir::JsonValue* value = item.json()->find("value");
   if (value == nullptr || !value->is_number()) return std::nullopt;
@@ -587,16 +621,11 @@ std::optional<Temporal> string_as_temporal(std::string_view text, TemporalKind k
 }
 
 std::string normalise_for_equivalence(std::string_view text) {
+  // Each whitespace character becomes one space (runs are not collapsed), case folds.
   std::string out;
   out.reserve(text.size());
-  bool space = false;
   for (char c : text) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out.push_back(' ');
-    space = false;
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
     out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   return out;
@@ -871,7 +900,7 @@ bool Context::eval_member(const Node& node, const Frame& frame, Items& out) {
     if (type_name_candidate && item.is_node()) {
       // `Patient.name`: a type name at the start of a path selects a context of that type.
       if (item.type() != nullptr) {
-        const fhir::TypeInfo* named = model() != nullptr ? model()->type(node.name) : nullptr;
+        const fhir::TypeInfo* named = node.type.fhir_type;  // resolved when compiled
         if (named != nullptr) {
           if (item.type()->is_a(*named)) out.push_back(item);
           continue;
@@ -884,7 +913,7 @@ bool Context::eval_member(const Node& node, const Frame& frame, Items& out) {
         }
       }
     }
-    navigate(item, node.name, out);
+    navigate(item, node.name, out, &node);
   }
   return true;
 }
@@ -898,7 +927,7 @@ bool Context::eval_variable(const Node& node, const Frame& /*frame*/, Items& out
     }
   }
   if (name == "resource" || name == "rootResource") {
-    if (resource_ != nullptr) out.push_back(resource_value(*resource_, model()));
+    if (resource_ != nullptr) out.push_back(resource_value);
     return true;
   }
   if (name == "context") {

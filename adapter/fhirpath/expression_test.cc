@@ -74,6 +74,34 @@ TEST(Expression, ThreeValuedLogic) {
   EXPECT_EQ(eval("true xor false"), "[true]");
 }
 
+TEST(Expression, StringsCountCharactersNotBytes) {
+  EXPECT_EQ(eval("'Bénédicte'.length()"), "[9]");
+  EXPECT_EQ(eval("'Bénédicte'.substring(1, 3)"), R"(["éné"])");
+  EXPECT_EQ(eval("'Bénédicte'.indexOf('d')"), "[4]");
+  EXPECT_EQ(eval("'Ærlig Øyvind på Åsen'.upper()"), R"(["ÆRLIG ØYVIND PÅ ÅSEN"])");
+  EXPECT_EQ(eval("'ÆØÅ'.lower()"), R"(["æøå"])");
+  EXPECT_EQ(eval("'æø'.toChars()"), R"(["æ","ø"])");
+  EXPECT_EQ(eval("'a\tb' ~ 'A B'"), "[true]");
+  EXPECT_EQ(eval("'a b  c' ~ 'A B C'"), "[false]");
+}
+
+TEST(Expression, AggregatesAndNot) {
+  EXPECT_EQ(eval("(1 | 2 | 3).sum()"), "[6]");
+  EXPECT_EQ(eval("(1.5 | 2).avg()"), "[1.75000000]");
+  EXPECT_EQ(eval("('b' | 'a').min()"), R"(["a"])");
+  EXPECT_EQ(eval("{}.max()"), "[]");
+  EXPECT_EQ(eval("Patient.active.not()"), "[false]");
+  EXPECT_EQ(eval("{}.not()"), "[]");
+}
+
+TEST(Expression, TypeTestsFollowTheSuite) {
+  EXPECT_EQ(eval("Patient.name.first().use is code"), "[true]");
+  EXPECT_EQ(eval("Patient.name.first().use is string"), "[true]");
+  EXPECT_EQ(eval("Patient.name.first().use.as(string)"), "[]");
+  EXPECT_THAT(eval("Patient.name.first().use.as(strin)"), HasSubstr("unknown type 'strin'"));
+  EXPECT_EQ(eval("Patient.id is string"), "[true]");
+}
+
 TEST(Expression, SyntaxErrorsNameThePosition) {
   const auto compiled = Expression::compile("Patient.name.where(", {.model = &r4()});
   ASSERT_FALSE(compiled.ok());

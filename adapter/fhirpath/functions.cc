@@ -616,6 +616,105 @@ bool fn_convert(Context& ctx, const Node& call, const Items& focus, const Frame&
 }
 
 // ---- strings ----
+//
+// Strings are UTF-8; positions and lengths count characters (code points), as FHIRPath
+// and fhirpath.js do for every text a FHIR resource is likely to hold.
+
+std::size_t utf8_length(std::string_view text) {
+  std::size_t count = 0;
+  for (char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0U) != 0x80U) ++count;
+  }
+  return count;
+}
+
+// Byte offset of the character at `index` (text.size() when past the end).
+std::size_t utf8_offset(std::string_view text, std::size_t index) {
+  std::size_t seen = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0U) == 0x80U) continue;
+    if (seen == index) return i;
+    ++seen;
+  }
+  return text.size();
+}
+
+std::size_t utf8_index(std::string_view text, std::size_t byte_offset) {
+  return utf8_length(text.substr(0, byte_offset));
+}
+
+// Decodes one code point at `at` (input is valid UTF-8: the JSON layer checks it).
+std::uint32_t utf8_next(std::string_view text, std::size_t& at) {
+  const auto byte = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(text[i]));
+  };
+  const std::uint32_t first = byte(at);
+  std::size_t length = 1;
+  std::uint32_t code = first;
+  if (first >= 0xF0U && at + 3 < text.size()) {
+    length = 4;
+    code = first & 0x07U;
+  } else if (first >= 0xE0U && at + 2 < text.size()) {
+    length = 3;
+    code = first & 0x0FU;
+  } else if (first >= 0xC0U && at + 1 < text.size()) {
+    length = 2;
+    code = first & 0x1FU;
+  }
+  for (std::size_t i = 1; i < length; ++i)
+    code = (code << 6U) | (byte(at + i) & 0x3FU);
+  at += length;
+  return code;
+}
+
+void utf8_append(std::string& out, std::uint32_t code) {
+  if (code < 0x80U) {
+    out.push_back(static_cast<char>(code));
+  } else if (code < 0x800U) {
+    out.push_back(static_cast<char>(0xC0U | (code >> 6U)));
+    out.push_back(static_cast<char>(0x80U | (code & 0x3FU)));
+  } else if (code < 0x10000U) {
+    out.push_back(static_cast<char>(0xE0U | (code >> 12U)));
+    out.push_back(static_cast<char>(0x80U | ((code >> 6U) & 0x3FU)));
+    out.push_back(static_cast<char>(0x80U | (code & 0x3FU)));
+  } else {
+    out.push_back(static_cast<char>(0xF0U | (code >> 18U)));
+    out.push_back(static_cast<char>(0x80U | ((code >> 12U) & 0x3FU)));
+    out.push_back(static_cast<char>(0x80U | ((code >> 6U) & 0x3FU)));
+    out.push_back(static_cast<char>(0x80U | (code & 0x3FU)));
+  }
+}
+
+// Simple case mapping for ASCII, Latin-1 (æ ø å é ü …), Latin Extended-A, Greek and
+// Cyrillic: the scripts Norwegian records carry. Other characters stay as they are.
+std::uint32_t change_case(std::uint32_t c, bool upper) {
+  if (upper) {
+    if (c >= 'a' && c <= 'z') return c - 32;
+    if (c >= 0xE0U && c <= 0xFEU && c != 0xF7U) return c - 32;
+    if (c == 0xFFU) return 0x178U;
+    if (c >= 0x100U && c <= 0x17FU && c != 0x130U && c != 0x131U && c != 0x138U && c != 0x149U) {
+      const bool pairs_even = (c < 0x139U) || (c > 0x148U && c < 0x179U);
+      if (pairs_even ? (c % 2 == 1) : (c % 2 == 0 && c != 0x17FU)) return c - 1;
+      return c;
+    }
+    if (c >= 0x3B1U && c <= 0x3C9U && c != 0x3C2U) return c - 32;
+    if (c >= 0x430U && c <= 0x44FU) return c - 32;
+    if (c >= 0x450U && c <= 0x45FU) return c - 80;
+    return c;
+  }
+  if (c >= 'A' && c <= 'Z') return c + 32;
+  if (c >= 0xC0U && c <= 0xDEU && c != 0xD7U) return c + 32;
+  if (c == 0x178U) return 0xFFU;
+  if (c >= 0x100U && c <= 0x17FU && c != 0x130U && c != 0x131U && c != 0x138U && c != 0x149U) {
+    const bool pairs_even = (c < 0x139U) || (c > 0x148U && c < 0x179U);
+    if (pairs_even ? (c % 2 == 0) : (c % 2 == 1)) return c + 1;
+    return c;
+  }
+  if (c >= 0x391U && c <= 0x3A9U && c != 0x3A2U) return c + 32;
+  if (c >= 0x410U && c <= 0x42FU) return c + 32;
+  if (c >= 0x400U && c <= 0x40FU) return c + 80;
+  return c;
+}
 
 bool fn_index_of(Context& ctx, const Node& call, const Items& focus, const Frame&, const Args& args,
                  Items& out) {
@@ -626,8 +725,9 @@ bool fn_index_of(Context& ctx, const Node& call, const Items& focus, const Frame
     return false;
   if (!text || !needle) return true;
   const auto at = text->find(*needle);
-  out.push_back(
-      Value::of(at == std::string_view::npos ? std::int64_t{-1} : static_cast<std::int64_t>(at)));
+  out.push_back(Value::of(at == std::string_view::npos
+                              ? std::int64_t{-1}
+                              : static_cast<std::int64_t>(utf8_index(*text, at))));
   return true;
 }
 
@@ -640,8 +740,9 @@ bool fn_last_index_of(Context& ctx, const Node& call, const Items& focus, const 
     return false;
   if (!text || !needle) return true;
   const auto at = text->rfind(*needle);
-  out.push_back(
-      Value::of(at == std::string_view::npos ? std::int64_t{-1} : static_cast<std::int64_t>(at)));
+  out.push_back(Value::of(at == std::string_view::npos
+                              ? std::int64_t{-1}
+                              : static_cast<std::int64_t>(utf8_index(*text, at))));
   return true;
 }
 
@@ -654,17 +755,14 @@ bool fn_substring(Context& ctx, const Node& call, const Items& focus, const Fram
     return false;
   if (args.size() > 1 && !single_integer(ctx, call, args[1], length)) return false;
   if (!text || !start) return true;
-  if (*start < 0 || static_cast<std::size_t>(*start) >= text->size()) return true;
-  const auto from = static_cast<std::size_t>(*start);
-  std::size_t count = std::string_view::npos;
-  if (args.size() > 1) {
-    if (!length) {
-      count = std::string_view::npos;
-    } else {
-      count = *length <= 0 ? 0 : static_cast<std::size_t>(*length);
-    }
+  if (*start < 0 || static_cast<std::size_t>(*start) >= utf8_length(*text)) return true;
+  const std::size_t from = utf8_offset(*text, static_cast<std::size_t>(*start));
+  std::size_t to = text->size();
+  if (args.size() > 1 && length) {
+    const std::size_t count = *length <= 0 ? 0 : static_cast<std::size_t>(*length);
+    to = from + utf8_offset(text->substr(from), count);
   }
-  out.push_back(Value::of(text->substr(from, count)));
+  out.push_back(Value::of(text->substr(from, to - from)));
   return true;
 }
 
@@ -690,10 +788,10 @@ bool fn_case(Context& ctx, const Node& call, const Items& focus, const Frame&, c
   std::optional<std::string_view> text;
   if (!single_string(ctx, call, focus, text)) return false;
   if (!text) return true;
-  std::string result(*text);
-  for (char& c : result) {
-    c = static_cast<char>(kUpper ? std::toupper(static_cast<unsigned char>(c))
-                                 : std::tolower(static_cast<unsigned char>(c)));
+  std::string result;
+  result.reserve(text->size());
+  for (std::size_t at = 0; at < text->size();) {
+    utf8_append(result, change_case(utf8_next(*text, at), kUpper));
   }
   out.push_back(Value::of(ctx.keep(result)));
   return true;
@@ -787,7 +885,7 @@ bool fn_length(Context& ctx, const Node& call, const Items& focus, const Frame&,
                Items& out) {
   std::optional<std::string_view> text;
   if (!single_string(ctx, call, focus, text)) return false;
-  if (text) out.push_back(Value::of(static_cast<std::int64_t>(text->size())));
+  if (text) out.push_back(Value::of(static_cast<std::int64_t>(utf8_length(*text))));
   return true;
 }
 
@@ -796,8 +894,11 @@ bool fn_to_chars(Context& ctx, const Node& call, const Items& focus, const Frame
   std::optional<std::string_view> text;
   if (!single_string(ctx, call, focus, text)) return false;
   if (!text) return true;
-  for (std::size_t i = 0; i < text->size(); ++i)
-    out.push_back(Value::of(text->substr(i, 1)));
+  for (std::size_t at = 0; at < text->size();) {
+    const std::size_t start = at;
+    utf8_next(*text, at);
+    out.push_back(Value::of(text->substr(start, at - start)));
+  }
   return true;
 }
 
@@ -1167,6 +1268,80 @@ bool fn_round(Context& ctx, const Node& call, const Items& focus, const Frame&, 
   const Decimal d = value->kind() == ValueKind::integer ? Decimal::of_integer(value->as_integer())
                                                         : value->as_decimal();
   out.push_back(Value::of(round_decimal(d, static_cast<int>(digits.value_or(0)))));
+  return true;
+}
+
+// ---- aggregates (FHIRPath 2.0 sum/min/max/avg) ----
+
+enum class Aggregate : std::uint8_t { sum, min, max, avg };
+
+template <Aggregate kKind>
+bool fn_aggregate_of(Context& ctx, const Node& call, const Items& focus, const Frame&, const Args&,
+                     Items& out) {
+  if (focus.empty()) return true;
+  std::optional<Value> result;
+  for (const Value& item : focus) {
+    const auto value = ctx.to_system(item);
+    if (!value)
+      return ctx.fail(call, fmt::format("{}() cannot use {}", call.name, type_name(item)));
+    if (!result) {
+      result = *value;
+      continue;
+    }
+    if (kKind == Aggregate::min || kKind == Aggregate::max) {
+      bool incomparable = false;
+      const auto order = ctx.compare(*value, *result, incomparable);
+      if (!order) {
+        return ctx.fail(call, fmt::format("{}() cannot compare {} with {}", call.name,
+                                          type_name(*value), type_name(*result)));
+      }
+      if (incomparable) return true;
+      if ((kKind == Aggregate::min && *order < 0) || (kKind == Aggregate::max && *order > 0)) {
+        result = *value;
+      }
+      continue;
+    }
+    const bool integers =
+        value->kind() == ValueKind::integer && result->kind() == ValueKind::integer;
+    const bool numbers =
+        (value->kind() == ValueKind::integer || value->kind() == ValueKind::decimal) &&
+        (result->kind() == ValueKind::integer || result->kind() == ValueKind::decimal);
+    if (integers) {
+      result = Value::of(result->as_integer() + value->as_integer());
+    } else if (numbers) {
+      const auto decimal = [](const Value& v) {
+        return v.kind() == ValueKind::integer ? Decimal::of_integer(v.as_integer())
+                                              : v.as_decimal();
+      };
+      result = Value::of(decimal_add(decimal(*result), decimal(*value)));
+    } else if (value->kind() == ValueKind::quantity && result->kind() == ValueKind::quantity) {
+      const auto sum = quantity_add(result->as_quantity(), value->as_quantity());
+      if (!sum) return ctx.fail(call, fmt::format("{}() cannot add these units", call.name));
+      result = Value::of(ctx.keep(*sum));
+    } else {
+      return ctx.fail(call, fmt::format("{}() needs numbers or quantities", call.name));
+    }
+  }
+  if (kKind == Aggregate::avg) {
+    const auto count = Decimal::of_integer(static_cast<std::int64_t>(focus.size()));
+    if (result->kind() == ValueKind::integer || result->kind() == ValueKind::decimal) {
+      const Decimal total = result->kind() == ValueKind::integer
+                                ? Decimal::of_integer(result->as_integer())
+                                : result->as_decimal();
+      if (const auto average = decimal_divide(total, count)) out.push_back(Value::of(*average));
+      return true;
+    }
+    if (result->kind() == ValueKind::quantity) {
+      Quantity q = result->as_quantity();
+      if (const auto average = decimal_divide(q.value, count)) {
+        q.value = *average;
+        out.push_back(Value::of(ctx.keep(std::move(q))));
+      }
+      return true;
+    }
+    return ctx.fail(call, "avg() needs numbers or quantities");
+  }
+  out.push_back(*result);
   return true;
 }
 
@@ -1726,6 +1901,10 @@ const std::array kBuiltins = {
     Builtin{"htmlChecks", 0, 0, ArgKind::value, fn_html_checks},
     Builtin{"resolve", 0, 0, ArgKind::value, fn_resolve},
     Builtin{"precision", 0, 0, ArgKind::value, fn_precision},
+    Builtin{"sum", 0, 0, ArgKind::value, fn_aggregate_of<Aggregate::sum>},
+    Builtin{"min", 0, 0, ArgKind::value, fn_aggregate_of<Aggregate::min>},
+    Builtin{"max", 0, 0, ArgKind::value, fn_aggregate_of<Aggregate::max>},
+    Builtin{"avg", 0, 0, ArgKind::value, fn_aggregate_of<Aggregate::avg>},
     Builtin{"lowBoundary", 0, 1, ArgKind::value, fn_boundary<false>},
     Builtin{"highBoundary", 0, 1, ArgKind::value, fn_boundary<true>},
     Builtin{"comparable", 1, 1, ArgKind::value, fn_comparable},

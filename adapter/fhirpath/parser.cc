@@ -50,16 +50,18 @@ class Parser {
                                fmt::format("FHIRPath {} error at {}: {}", error_kind_,
                                            describe_position(text_, error_at_), error_));
     }
-    if (options_.model != nullptr && !options_.context_type.empty()) {
-      const fhir::TypeInfo* context = options_.model->type(options_.context_type);
-      if (context != nullptr) {
-        error_kind_ = "semantic";
-        StaticType input = StaticType::of(context);
-        if (!check(*root, input, input)) {
-          return fhir::Outcome::of(fhir::Severity::error, fhir::IssueType::invalid,
-                                   fmt::format("FHIRPath semantic error at {}: {}",
-                                               describe_position(text_, error_at_), error_));
-        }
+    if (options_.model != nullptr) {
+      // With a known context type the checks are strict (errors); without one, the same
+      // pass still resolves element look-ups where the type is certain, for speed.
+      const fhir::TypeInfo* context =
+          options_.context_type.empty() ? nullptr : options_.model->type(options_.context_type);
+      strict_ = context != nullptr;
+      error_kind_ = "semantic";
+      const StaticType input = context != nullptr ? StaticType::of(context) : StaticType();
+      if (!check(*root, input, input)) {
+        return fhir::Outcome::of(fhir::Severity::error, fhir::IssueType::invalid,
+                                 fmt::format("FHIRPath semantic error at {}: {}",
+                                             describe_position(text_, error_at_), error_));
       }
     }
     return root;
@@ -473,6 +475,11 @@ class Parser {
     ++at_;
     if (!is_symbol("(")) {
       NodePtr node = make(NodeKind::member, at);
+      // A capitalised name may be a type at the start of a path (Patient.name): resolve it
+      // now rather than per evaluation.
+      if (options_.model != nullptr && std::isupper(static_cast<unsigned char>(name[0]))) {
+        node->type.fhir_type = options_.model->type(name);
+      }
       node->name = std::move(name);
       return node;
     }
@@ -569,20 +576,20 @@ class Parser {
   }
 
   bool fail_at(const Node& node, std::string message) {
+    if (!strict_) return true;  // best-effort pass: leave it to run time
     error_at_ = node.position;
     error_ = std::move(message);
     return false;
   }
 
-  bool check(const Node& node, const StaticType& input, const StaticType& this_type) {
+  bool check(Node& node, const StaticType& input, const StaticType& this_type) {
     StaticType ignored;
     return infer(node, input, this_type, ignored);
   }
 
   // Infers the static type of `node` evaluated on `input` ($this = this_type), failing
   // on navigation the model says cannot succeed.
-  bool infer(const Node& node, const StaticType& this_type, const StaticType& context,
-             StaticType& out) {
+  bool infer(Node& node, const StaticType& this_type, const StaticType& context, StaticType& out) {
     out = StaticType::unknown();
     StaticType focus = this_type;
     if (node.focus) {
@@ -591,11 +598,16 @@ class Parser {
     switch (node.kind) {
       case NodeKind::member: {
         out.unordered = focus.unordered;
+        const fhir::TypeInfo* named = node.type.fhir_type;  // Patient at a path's start
+        if (!strict_ && !node.focus && named != nullptr && named->is_resource() &&
+            !named->is_abstract()) {
+          out = StaticType::of(named);  // checked at run time; assumed for look-ups
+          return true;
+        }
         if (!closed(focus)) return true;
         // A type name at the start of a path selects the context when it matches.
         if (!node.focus && !node.name.empty() &&
             std::isupper(static_cast<unsigned char>(node.name[0]))) {
-          const fhir::TypeInfo* named = options_.model->type(node.name);
           if (named != nullptr) {
             for (const fhir::TypeInfo* type : focus.types) {
               if (type->is_a(*named)) {
@@ -604,6 +616,7 @@ class Parser {
               }
             }
             if (named->is_resource()) {
+              if (!strict_) return true;
               error_at_ = node.position;
               error_ = fmt::format("'{}' cannot match the context type '{}'", node.name,
                                    focus.types.front()->name());
@@ -613,13 +626,19 @@ class Parser {
         }
         StaticType result;
         result.open = false;
+        result.unordered = focus.unordered;
         for (const fhir::TypeInfo* type : focus.types) {
           const fhir::ElementInfo* element = type->element(node.name);
           if (element == nullptr) continue;
+          if (focus.types.size() == 1) {
+            node.cached_owner = type;  // the evaluator skips the look-up for this type
+            node.cached_element = element;
+          }
           for (const fhir::TypeInfo* t : element->types)
             result.types.push_back(t);
         }
         if (result.types.empty()) {
+          if (!strict_) return true;
           error_at_ = node.position;
           std::string names;
           for (const fhir::TypeInfo* type : focus.types) {
@@ -724,6 +743,7 @@ class Parser {
   std::string error_;
   std::uint32_t error_at_ = 0;
   std::string_view error_kind_ = "syntax";
+  bool strict_ = false;  // semantic problems are errors (a context type was given)
 };
 
 }  // namespace
@@ -739,6 +759,10 @@ fhir::Result<Expression> Expression::compile(std::string_view text, const Compil
   auto compiled = std::make_unique<Compiled>();
   compiled->text = std::string(text);
   compiled->model = options.model;
+  if (options.model != nullptr) {
+    compiled->element_type = options.model->type("Element");
+    compiled->quantity_type = options.model->type("Quantity");
+  }
   auto tokens = detail::tokenize(compiled->text);
   if (!tokens) return tokens.problems();
   detail::Parser parser(compiled->text, std::move(tokens.value()), options, *compiled);
