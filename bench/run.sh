@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints each adapter figure as a ratio to its reference run
-# in the same process. Usage: bench/run.sh [BUILD_DIR]   (default: build)
+# on the same machine. Usage: bench/run.sh [BUILD_DIR] [json|fhirpath]   (default: build, both)
+#   json      the JSON layer against plain RapidJSON in the same process
+#   fhirpath  FHIRPath evaluations per second against fhirpath.js (bench/fhirpath-expressions.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-cmake --build "$build" --target json_bench >/dev/null
+which=${2:-all}
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+js_out=$(mktemp)
+trap 'rm -f "$out" "$js_out"' EXIT
+
+if [[ $which == all || $which == json ]]; then
+cmake --build "$build" --target json_bench >/dev/null
 "$build/bench/json_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_out="$out" --benchmark_out_format=json >&2
 node - "$out" <<'JS'
@@ -26,3 +32,32 @@ for (const [ours, ref] of pairs) {
   console.log(`${ours.padEnd(34)} ${a.toFixed(0).padStart(5)} MB/s  vs ${ref.padEnd(32)} ${b.toFixed(0).padStart(5)} MB/s  ratio ${(a / b).toFixed(2)}x`);
 }
 JS
+fi
+
+if [[ $which == all || $which == fhirpath ]]; then
+cmake --build "$build" --target fhirpath_bench >/dev/null
+"$build/bench/fhirpath_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  --benchmark_out="$out" --benchmark_out_format=json >&2
+# fhirpath.js in three separate processes (each with its own JIT warm-up).
+for run in 1 2 3; do node bench/fhirpath_bench.mjs 0.5; done >"$js_out"
+node - "$out" "$js_out" <<'JS'
+const fs = require("fs");
+const report = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const runs = fs.readFileSync(process.argv[3], "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const ours = {};
+for (const b of report.benchmarks) {
+  if (b.aggregate_name === "median") ours[b.run_name] = b.items_per_second;
+}
+const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`machine: ${report.context.num_cpus} cpus, ${report.context.mhz_per_cpu} MHz; ` +
+            `evaluations per second, medians of 3; fhirpath.js ${require("./tests/node_modules/fhirpath/package.json").version}`);
+let logSum = 0, count = 0;
+for (const name of Object.keys(runs[0])) {
+  const a = ours[name], b = median(runs.map((r) => r[name]));
+  if (a === undefined) throw new Error(`no adapter figure for ${name}`);
+  logSum += Math.log(a / b); ++count;
+  console.log(`${name.padEnd(40)} ${a.toFixed(0).padStart(9)}/s  vs fhirpath.js ${b.toFixed(0).padStart(8)}/s  ratio ${(a / b).toFixed(1)}x`);
+}
+console.log(`${"geometric mean of the ratios (ours/js)".padEnd(40)} ${Math.exp(logSum / count).toFixed(1)}x over ${count} expressions`);
+JS
+fi

@@ -15,9 +15,13 @@
 
 #include "adapter/fhir/datetime.h"
 #include "adapter/fhir/json.h"
+#include "adapter/fhir/model.h"
 #include "adapter/fhir/outcome.h"
+#include "adapter/fhirpath/expression.h"
+#include "adapter/fhirpath/value.h"
 #include "adapter/norway/calendar.h"
 #include "adapter/norway/deadline.h"
+#include "adapter/norway/fhirpath_functions.h"
 #include "adapter/norway/identifier.h"
 #include "adapter/parse/input_document.h"
 
@@ -50,6 +54,13 @@ Usage:
                         [--mappings DIR]
       Due date counted in Norwegian working days or calendar days, or by the pathway
       deadline table (mappings/deadlines.json).
+  fhir-adapter fhirpath [--resource FILE|-] [--var NAME=JSON]... [--max-bytes N]
+                        [--max-depth N] EXPRESSION
+      Evaluate a FHIRPath expression and print the result collection as a JSON array.
+      A resource (JSON with a resourceType) is read with the FHIR R4 model and its type
+      as context, so misspelt elements are errors; other JSON is navigated untyped.
+      --var makes %NAME available: a JSON value (an array gives a collection of its
+      items, null the empty collection). Exit 1 on a syntax or evaluation error.
   fhir-adapter --help | --version
 
 Options:
@@ -71,9 +82,11 @@ class UsageError : public std::exception {
   std::string message_;
 };
 
-// Parsed options of one command: --name VALUE / --name=VALUE and positionals.
+// Parsed options of one command: --name VALUE / --name=VALUE and positionals. Options
+// named as repeatable may be given several times; they are kept in order in `repeated`.
 struct Arguments {
   std::map<std::string, std::string, std::less<>> options;
+  std::vector<std::pair<std::string, std::string>> repeated;
   std::vector<std::string> positional;
 
   const std::string* get(std::string_view name) const {
@@ -83,7 +96,8 @@ struct Arguments {
 };
 
 Arguments parse_arguments(const std::vector<std::string>& args, std::size_t first,
-                          const std::set<std::string_view>& allowed) {
+                          const std::set<std::string_view>& allowed,
+                          const std::set<std::string_view>& repeatable = {}) {
   Arguments parsed;
   for (std::size_t i = first; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -95,7 +109,9 @@ Arguments parse_arguments(const std::vector<std::string>& args, std::size_t firs
     if (arg.size() > 2 && arg.starts_with("--")) {
       const std::size_t equals = arg.find('=');
       const std::string name = arg.substr(2, equals == std::string::npos ? equals : equals - 2);
-      if (!allowed.contains(name)) throw UsageError("unknown option --" + name);
+      if (!allowed.contains(name) && !repeatable.contains(name)) {
+        throw UsageError("unknown option --" + name);
+      }
       std::string value;
       if (equals != std::string::npos) {
         value = arg.substr(equals + 1);
@@ -104,7 +120,9 @@ Arguments parse_arguments(const std::vector<std::string>& args, std::size_t firs
       } else {
         throw UsageError("option --" + name + " needs a value");
       }
-      if (!parsed.options.emplace(name, value).second) {
+      if (repeatable.contains(name)) {
+        parsed.repeated.emplace_back(name, std::move(value));
+      } else if (!parsed.options.emplace(name, value).second) {
         throw UsageError("option --" + name + " given twice");
       }
     } else {
@@ -160,12 +178,8 @@ void print(Streams io, const rapidjson::StringBuffer& buffer) {
   io.out << std::string_view(buffer.GetString(), buffer.GetSize()) << '\n';
 }
 
-// ---------------------------------------------------------------------------------------
-// check
-
-int run_check(const std::vector<std::string>& args, Streams io) {
-  const Arguments arguments = parse_arguments(args, 1, {"mappings", "max-bytes", "max-depth"});
-  if (arguments.positional.empty()) throw UsageError("check needs at least one FILE (or -)");
+// --max-bytes and --max-depth, shared by every command that reads documents.
+fhir::JsonLimits json_limits(const Arguments& arguments) {
   fhir::JsonLimits limits;
   if (const std::string* bytes = arguments.get("max-bytes")) {
     limits.max_bytes = parse_count(*bytes, "max-bytes", std::size_t{1} << 31U);
@@ -173,6 +187,16 @@ int run_check(const std::vector<std::string>& args, Streams io) {
   if (const std::string* depth = arguments.get("max-depth")) {
     limits.max_depth = parse_count(*depth, "max-depth", 100000);
   }
+  return limits;
+}
+
+// ---------------------------------------------------------------------------------------
+// check
+
+int run_check(const std::vector<std::string>& args, Streams io) {
+  const Arguments arguments = parse_arguments(args, 1, {"mappings", "max-bytes", "max-depth"});
+  if (arguments.positional.empty()) throw UsageError("check needs at least one FILE (or -)");
+  const fhir::JsonLimits limits = json_limits(arguments);
   const std::string folder = mappings_folder(arguments) + "/input";
   auto format = parse::InputFormat::load(folder);
   if (!format.ok()) {
@@ -369,6 +393,100 @@ int run_deadline(const std::vector<std::string>& args, Streams io) {
   return kOk;
 }
 
+// ---------------------------------------------------------------------------------------
+// fhirpath
+
+int run_fhirpath(const std::vector<std::string>& args, Streams io) {
+  const Arguments arguments =
+      parse_arguments(args, 1, {"resource", "max-bytes", "max-depth"}, {"var"});
+  if (arguments.positional.size() != 1) {
+    throw UsageError("fhirpath takes exactly one EXPRESSION (quote it for the shell)");
+  }
+  const std::string& text = arguments.positional.front();
+  const fhir::JsonLimits limits = json_limits(arguments);
+
+  // --var NAME=JSON: each value's document must outlive the evaluation, and stay in place:
+  // a Value points at the document's root, so the vector must never reallocate.
+  std::vector<fhir::JsonDocument> variable_documents;
+  variable_documents.reserve(arguments.repeated.size());
+  fhirpath::Environment environment;
+  std::set<std::string, std::less<>> variable_names;
+  for (const auto& [option, assignment] : arguments.repeated) {
+    const std::size_t equals = assignment.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw UsageError("--var takes NAME=JSON, not \"" + assignment + "\"");
+    }
+    const std::string name = assignment.substr(0, equals);
+    if (name.starts_with('%')) throw UsageError("--var " + name + ": give the name without '%'");
+    if (!variable_names.insert(name).second) throw UsageError("--var " + name + " given twice");
+    auto json = fhir::JsonDocument::parse(std::string_view(assignment).substr(equals + 1), limits);
+    if (!json.ok()) {
+      throw UsageError("--var " + name +
+                       " is not JSON: " + json.problems().issues().front().message);
+    }
+    const fhir::JsonValue& root = variable_documents.emplace_back(std::move(json).value()).root();
+    std::vector<fhirpath::Value> values;
+    if (root.is_array()) {
+      for (const fhir::JsonValue& item : root.items()) {
+        if (!item.is_null()) values.push_back(fhirpath::Value::node(&item, nullptr));
+      }
+    } else if (!root.is_null()) {
+      values.push_back(fhirpath::Value::node(&root, nullptr));
+    }
+    environment.set(name, std::move(values));
+  }
+
+  fhir::JsonDocument resource;
+  if (const std::string* path = arguments.get("resource")) {
+    auto content = fhir::read_bounded(*path, limits.max_bytes);
+    if (!content.ok()) {
+      const bool io_error = content.problems().issues().front().type == IssueType::exception;
+      return fail(io, content.problems(), io_error ? kUsageOrIo : kInvalidInput,
+                  *path + ": cannot read the resource");
+    }
+    auto json = fhir::JsonDocument::parse(content.value(), limits);
+    if (!json.ok()) return fail(io, json.problems(), kInvalidInput, *path + ": not JSON");
+    resource = std::move(json).value();
+  }
+
+  // A FHIR resource is read with the R4 model and its type as context (so the expression
+  // is checked against the model); anything else (an input document, no resource at all)
+  // is navigated as plain JSON.
+  std::optional<fhir::Model> model;
+  std::string_view context_type;
+  if (const fhir::JsonValue* type = resource.root().find("resourceType");
+      type != nullptr && type->is_string()) {
+    auto r4 = fhir::Model::r4();
+    if (!r4.ok()) return fail(io, r4.problems(), kUsageOrIo, "cannot load the FHIR R4 model");
+    model = std::move(r4).value();
+    context_type = type->as_string();
+    // Otherwise a misspelt resourceType would silently lose the model's checks.
+    const fhir::TypeInfo* info = model->type(context_type);
+    if (info == nullptr || !info->is_resource()) {
+      return fail(io,
+                  Outcome::of(Severity::error, IssueType::value,
+                              "resourceType \"" + std::string(context_type) +
+                                  "\" is not a FHIR R4 resource type",
+                              "/resourceType"),
+                  kInvalidInput, "unknown resourceType");
+    }
+  }
+  // The adapter's own functions are available here as in mappings and rules.
+  fhirpath::FunctionRegistry functions;
+  norway::add_calendar_functions(functions);
+  auto expression = fhirpath::Expression::compile(
+      text,
+      {.model = model ? &*model : nullptr, .functions = &functions, .context_type = context_type});
+  if (!expression.ok()) {
+    return fail(io, expression.problems(), kInvalidInput, "invalid FHIRPath expression");
+  }
+  fhirpath::Evaluator evaluator;
+  auto result = evaluator.evaluate(expression.value(), resource.root(), &environment);
+  if (!result.ok()) return fail(io, result.problems(), kInvalidInput, "evaluation failed");
+  io.out << fhirpath::to_json(result.value()) << '\n';
+  return kOk;
+}
+
 int dispatch(const std::vector<std::string>& args, Streams io) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     io.out << kUsage;
@@ -385,6 +503,7 @@ int dispatch(const std::vector<std::string>& args, Streams io) {
   if (args[0] == "check") return run_check(args, io);
   if (args[0] == "id-check") return run_id_check(args, io);
   if (args[0] == "deadline") return run_deadline(args, io);
+  if (args[0] == "fhirpath") return run_fhirpath(args, io);
   throw UsageError("unknown command \"" + args[0] + "\" (see fhir-adapter --help)");
 }
 

@@ -184,5 +184,88 @@ TEST(CommandsTest, MissingSchemaFolderIsAnIoError) {
   EXPECT_THAT(result.err, HasSubstr("cannot load the input schemas"));
 }
 
+// A small Patient: typed navigation with the R4 model and the resource's type as context.
+constexpr std::string_view kPatient = R"({"resourceType":"Patient","id":"p1",
+  "name":[{"family":"Chalmers","given":["Peter","James"]},{"given":["Jim"]}],
+  "birthDate":"1974-12-25","active":true})";
+
+TEST(CommandsTest, FhirpathEvaluatesAgainstAResource) {
+  const auto patient = temp_file("patient.json", std::string(kPatient));
+  CliRun result =
+      run_cli({"fhirpath", "--resource", patient.string(), "Patient.name.given.first()"});
+  EXPECT_EQ(result.code, kOk) << result.out << result.err;
+  EXPECT_EQ(result.out, "[\"Peter\"]\n");
+
+  result = run_cli({"fhirpath", "--resource", patient.string(), "name.given"});
+  EXPECT_EQ(result.out, "[\"Peter\",\"James\",\"Jim\"]\n") << result.err;
+  result = run_cli({"fhirpath", "--resource=" + patient.string(), "birthDate < @2000-01-01"});
+  EXPECT_EQ(result.out, "[true]\n") << result.err;
+  result = run_cli({"fhirpath", "--resource", patient.string(), "Patient.deceased.exists()"});
+  EXPECT_EQ(result.out, "[false]\n") << result.err;
+  std::filesystem::remove(patient);
+}
+
+TEST(CommandsTest, FhirpathWithoutAResourceAndWithVariables) {
+  EXPECT_EQ(run_cli({"fhirpath", "1 + 2"}).out, "[3]\n");
+  EXPECT_EQ(run_cli({"fhirpath", "{}"}).out, "[]\n");
+  CliRun result = run_cli({"fhirpath", "--var", "limit=3", "%limit + 1"});
+  EXPECT_EQ(result.code, kOk) << result.out;
+  EXPECT_EQ(result.out, "[4]\n");
+  // An array is a collection of its items; objects are navigated as plain JSON.
+  result = run_cli({"fhirpath", "--var", R"(codes=["a","b","c"])", "--var",
+                    R"(doc={"kind":"referral","n":[1,2]})", "%codes.count() + %doc.n.last()"});
+  EXPECT_EQ(result.out, "[5]\n") << result.out;
+  EXPECT_EQ(run_cli({"fhirpath", "--var", "x=null", "%x.empty()"}).out, "[true]\n");
+  // Several scalar variables: each keeps its own value.
+  EXPECT_EQ(
+      run_cli({"fhirpath", "--var", "a=2", "--var", "b=3", "--var", "c=4", "%a * %b + %c"}).out,
+      "[10]\n");
+}
+
+TEST(CommandsTest, FhirpathErrorsAreOutcomesWithExitOne) {
+  const auto patient = temp_file("patient2.json", std::string(kPatient));
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"fhirpath", "Patient.name.("},                                       // syntax
+           {"fhirpath", "--resource", patient.string(), "Patient.nmae"},         // not in the model
+           {"fhirpath", "--resource", patient.string(), "name.given.single()"},  // evaluation
+           {"fhirpath", "--resource", patient.string(), "--max-bytes", "10", "name"}}) {
+    const CliRun result = run_cli(args);
+    EXPECT_EQ(result.code, kInvalidInput) << args.back() << ": " << result.out;
+    EXPECT_EQ(json_of(result).root().find("resourceType")->as_string(), "OperationOutcome");
+    EXPECT_THAT(result.err, HasSubstr("fhir-adapter: "));
+  }
+  const auto unknown = temp_file("unknown.json", R"({"resourceType":"Patinet","id":"x"})");
+  const CliRun misspelt = run_cli({"fhirpath", "--resource", unknown.string(), "id"});
+  EXPECT_EQ(misspelt.code, kInvalidInput);
+  EXPECT_THAT(misspelt.out, HasSubstr("not a FHIR R4 resource type"));
+  std::filesystem::remove(unknown);
+  const auto broken = temp_file("broken.json", R"({"resourceType":"Patient",)");
+  EXPECT_EQ(run_cli({"fhirpath", "--resource", broken.string(), "name"}).code, kInvalidInput);
+  const auto deep = temp_file("deep2.json", std::string(200, '[') + std::string(200, ']'));
+  EXPECT_EQ(run_cli({"fhirpath", "--resource", deep.string(), "name"}).code, kInvalidInput);
+  EXPECT_EQ(run_cli({"fhirpath", "--resource", "/nonexistent/p.json", "name"}).code, kUsageOrIo);
+  std::filesystem::remove(patient);
+  std::filesystem::remove(broken);
+  std::filesystem::remove(deep);
+}
+
+TEST(CommandsTest, FhirpathUsageErrorsExitTwo) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"fhirpath"},
+                                             {"fhirpath", "1", "2"},
+                                             {"fhirpath", "--resource"},
+                                             {"fhirpath", "--var", "novalue", "1"},
+                                             {"fhirpath", "--var", "=1", "1"},
+                                             {"fhirpath", "--var", "%x=1", "1"},
+                                             {"fhirpath", "--var", "x={", "1"},
+                                             {"fhirpath", "--var", "x=1", "--var", "x=2", "%x"},
+                                             {"fhirpath", "--bogus", "1", "1"}}) {
+    const CliRun result = run_cli(args);
+    EXPECT_EQ(result.code, kUsageOrIo) << ::testing::PrintToString(args);
+    EXPECT_EQ(json_of(result).root().find("resourceType")->as_string(), "OperationOutcome");
+  }
+  EXPECT_THAT(run_cli({"--help"}).out, HasSubstr("fhir-adapter fhirpath"));
+}
+
 }  // namespace
 }  // namespace adapter::cli
