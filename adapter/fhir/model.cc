@@ -85,7 +85,37 @@ struct Model::Data {
   std::vector<const TypeInfo*> element_types;  // what every ElementInfo::types views
 };
 
+namespace {
+
+// Orders names by length, then bytes: the cheapest total order to search by.
+int compare_by_length(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i])
+      return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]) ? -1 : 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
 const ElementInfo* TypeInfo::element(std::string_view name) const {
+  if (!lookup_.empty() || elements_.empty()) {
+    std::size_t low = 0;
+    std::size_t high = lookup_.size();
+    while (low < high) {
+      const std::size_t middle = (low + high) / 2;
+      const int order = compare_by_length(lookup_[middle]->name, name);
+      if (order == 0) return lookup_[middle];
+      if (order < 0) {
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
+    }
+    if (!lookup_.empty()) return nullptr;
+  }
+  // Before the model has finished loading: walk the base chain.
   for (const TypeInfo* type = this; type != nullptr; type = type->base_) {
     const auto it = std::lower_bound(
         type->elements_.begin(), type->elements_.end(), name,
@@ -229,6 +259,21 @@ Result<Model> Model::from_json(std::string_view compiled) {
     if (depth > data.types.size()) fail("/types", "base cycle through " + std::string(type.name_));
   }
   if (problems.has_errors()) return problems;
+  // The flattened look-up tables: own elements first, so they hide inherited ones.
+  for (TypeInfo& type : data.types) {
+    std::vector<const ElementInfo*> all;
+    for (const TypeInfo* t = &type; t != nullptr; t = t->base_) {
+      for (const ElementInfo& element : t->elements_) {
+        const bool hidden = std::any_of(
+            all.begin(), all.end(), [&](const ElementInfo* e) { return e->name == element.name; });
+        if (!hidden) all.push_back(&element);
+      }
+    }
+    std::sort(all.begin(), all.end(), [](const ElementInfo* a, const ElementInfo* b) {
+      return compare_by_length(a->name, b->name) < 0;
+    });
+    type.lookup_ = std::move(all);
+  }
   return model;
 }
 

@@ -88,6 +88,9 @@ class TypeInfo {
   TypeKind kind_ = TypeKind::complex;
   const TypeInfo* base_ = nullptr;
   std::vector<ElementInfo> elements_;  // sorted by name for binary search
+  // Own and inherited elements ordered by (length, name): element() compares lengths
+  // first, so most probes never touch the bytes. Built once when the model loads.
+  std::vector<const ElementInfo*> lookup_;
   bool system_ = false;
   bool abstract_ = false;
   bool constraint_ = false;

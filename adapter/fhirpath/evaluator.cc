@@ -895,7 +895,7 @@ bool Context::eval_member(const Node& node, const Frame& frame, Items& out) {
     focus.push_back(*frame.this_value);
   }
   const bool type_name_candidate =
-      !node.focus && !node.name.empty() && std::isupper(static_cast<unsigned char>(node.name[0]));
+      !node.focus && !node.name.empty() && node.name[0] >= 'A' && node.name[0] <= 'Z';
   for (const Value& item : focus) {
     if (type_name_candidate && item.is_node()) {
       // `Patient.name`: a type name at the start of a path selects a context of that type.
