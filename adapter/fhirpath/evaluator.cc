@@ -620,6 +620,21 @@ std::optional<Temporal> string_as_temporal(std::string_view text, TemporalKind k
   return Temporal::parse_date_or_datetime(text);
 }
 
+// Two System values of which at least one is a date/time, as two date/times of one kind
+// (a string read as one, a Date widened to a DateTime); nullopt when they cannot be.
+std::optional<std::pair<Temporal, Temporal>> temporal_pair(const Value& a, const Value& b) {
+  std::optional<Temporal> ta;
+  std::optional<Temporal> tb;
+  if (a.kind() == ValueKind::temporal) ta = a.as_temporal();
+  if (b.kind() == ValueKind::temporal) tb = b.as_temporal();
+  if (!ta && a.kind() == ValueKind::string) ta = string_as_temporal(a.as_string(), tb->kind);
+  if (!tb && b.kind() == ValueKind::string) tb = string_as_temporal(b.as_string(), ta->kind);
+  if (!ta || !tb) return std::nullopt;
+  align_temporal_kinds(*ta, *tb);
+  if (ta->kind != tb->kind) return std::nullopt;
+  return std::pair{*ta, *tb};
+}
+
 std::string normalise_for_equivalence(std::string_view text) {
   // Each whitespace character becomes one space (runs are not collapsed), case folds.
   std::string out;
@@ -652,16 +667,9 @@ std::optional<bool> Context::equal(const Value& a_in, const Value& b_in) const {
     return decimal_equal(as_decimal(*a), as_decimal(*b));
   }
   if (a->kind() == ValueKind::temporal || b->kind() == ValueKind::temporal) {
-    std::optional<Temporal> ta;
-    std::optional<Temporal> tb;
-    if (a->kind() == ValueKind::temporal) ta = a->as_temporal();
-    if (b->kind() == ValueKind::temporal) tb = b->as_temporal();
-    if (!ta && a->kind() == ValueKind::string) ta = string_as_temporal(a->as_string(), tb->kind);
-    if (!tb && b->kind() == ValueKind::string) tb = string_as_temporal(b->as_string(), ta->kind);
-    if (!ta || !tb) return false;
-    align_temporal_kinds(*ta, *tb);
-    if (ta->kind != tb->kind) return false;
-    return temporal_equal(*ta, *tb);
+    const auto pair = temporal_pair(*a, *b);
+    if (!pair) return false;
+    return temporal_equal(pair->first, pair->second);
   }
   if (a->kind() != b->kind()) return false;
   switch (a->kind()) {
@@ -689,15 +697,8 @@ bool Context::equivalent(const Value& a_in, const Value& b_in) const {
   if (!a || !b) return false;
   if (numeric(*a) && numeric(*b)) return decimal_equivalent(as_decimal(*a), as_decimal(*b));
   if (a->kind() == ValueKind::temporal || b->kind() == ValueKind::temporal) {
-    std::optional<Temporal> ta;
-    std::optional<Temporal> tb;
-    if (a->kind() == ValueKind::temporal) ta = a->as_temporal();
-    if (b->kind() == ValueKind::temporal) tb = b->as_temporal();
-    if (!ta && a->kind() == ValueKind::string) ta = string_as_temporal(a->as_string(), tb->kind);
-    if (!tb && b->kind() == ValueKind::string) tb = string_as_temporal(b->as_string(), ta->kind);
-    if (!ta || !tb) return false;
-    align_temporal_kinds(*ta, *tb);
-    return ta->kind == tb->kind && temporal_equivalent(*ta, *tb);
+    const auto pair = temporal_pair(*a, *b);
+    return pair && temporal_equivalent(pair->first, pair->second);
   }
   if (a->kind() != b->kind()) return false;
   switch (a->kind()) {
@@ -767,16 +768,9 @@ std::optional<int> Context::compare(const Value& a_in, const Value& b_in,
     return decimal_compare(as_decimal(*a), as_decimal(*b));
   }
   if (a->kind() == ValueKind::temporal || b->kind() == ValueKind::temporal) {
-    std::optional<Temporal> ta;
-    std::optional<Temporal> tb;
-    if (a->kind() == ValueKind::temporal) ta = a->as_temporal();
-    if (b->kind() == ValueKind::temporal) tb = b->as_temporal();
-    if (!ta && a->kind() == ValueKind::string) ta = string_as_temporal(a->as_string(), tb->kind);
-    if (!tb && b->kind() == ValueKind::string) tb = string_as_temporal(b->as_string(), ta->kind);
-    if (!ta || !tb) return std::nullopt;
-    align_temporal_kinds(*ta, *tb);
-    if (ta->kind != tb->kind) return std::nullopt;
-    const auto order = temporal_compare(*ta, *tb);
+    const auto pair = temporal_pair(*a, *b);
+    if (!pair) return std::nullopt;
+    const auto order = temporal_compare(pair->first, pair->second);
     if (!order) incomparable = true;
     return order ? order : std::optional<int>(0);
   }
@@ -1192,6 +1186,12 @@ bool Context::eval_binary(const Node& node, const Frame& frame, Items& out) {
                 fmt::format("operator cannot apply to {} and {}", type_name(*a), type_name(*b)));
   };
   const bool integers = a->kind() == ValueKind::integer && b->kind() == ValueKind::integer;
+  // A number meeting a quantity in * or / is a quantity of unit '1'.
+  const auto as_quantity = [&](const Value& v) -> std::optional<Quantity> {
+    if (v.kind() == ValueKind::quantity) return v.as_quantity();
+    if (numeric(v)) return Quantity{as_decimal(v), "1"};
+    return std::nullopt;
+  };
   switch (op) {
     case Op::concatenate:
       if (a->kind() != ValueKind::string || b->kind() != ValueKind::string) return type_error();
@@ -1246,11 +1246,6 @@ bool Context::eval_binary(const Node& node, const Frame& frame, Items& out) {
         out.push_back(Value::of(decimal_multiply(as_decimal(*a), as_decimal(*b))));
         return true;
       }
-      const auto as_quantity = [&](const Value& v) -> std::optional<Quantity> {
-        if (v.kind() == ValueKind::quantity) return v.as_quantity();
-        if (numeric(v)) return Quantity{as_decimal(v), "1"};
-        return std::nullopt;
-      };
       const auto qa = as_quantity(*a);
       const auto qb = as_quantity(*b);
       if (!qa || !qb) return type_error();
@@ -1264,11 +1259,6 @@ bool Context::eval_binary(const Node& node, const Frame& frame, Items& out) {
         }
         return true;
       }
-      const auto as_quantity = [&](const Value& v) -> std::optional<Quantity> {
-        if (v.kind() == ValueKind::quantity) return v.as_quantity();
-        if (numeric(v)) return Quantity{as_decimal(v), "1"};
-        return std::nullopt;
-      };
       const auto qa = as_quantity(*a);
       const auto qb = as_quantity(*b);
       if (!qa || !qb) return type_error();

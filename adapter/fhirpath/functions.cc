@@ -716,6 +716,7 @@ std::uint32_t change_case(std::uint32_t c, bool upper) {
   return c;
 }
 
+template <bool kLast>  // indexOf / lastIndexOf, in characters
 bool fn_index_of(Context& ctx, const Node& call, const Items& focus, const Frame&, const Args& args,
                  Items& out) {
   std::optional<std::string_view> text;
@@ -724,22 +725,7 @@ bool fn_index_of(Context& ctx, const Node& call, const Items& focus, const Frame
       !single_string(ctx, call, args[0], needle, "argument"))
     return false;
   if (!text || !needle) return true;
-  const auto at = text->find(*needle);
-  out.push_back(Value::of(at == std::string_view::npos
-                              ? std::int64_t{-1}
-                              : static_cast<std::int64_t>(utf8_index(*text, at))));
-  return true;
-}
-
-bool fn_last_index_of(Context& ctx, const Node& call, const Items& focus, const Frame&,
-                      const Args& args, Items& out) {
-  std::optional<std::string_view> text;
-  std::optional<std::string_view> needle;
-  if (!single_string(ctx, call, focus, text) ||
-      !single_string(ctx, call, args[0], needle, "argument"))
-    return false;
-  if (!text || !needle) return true;
-  const auto at = text->rfind(*needle);
+  const auto at = kLast ? text->rfind(*needle) : text->find(*needle);
   out.push_back(Value::of(at == std::string_view::npos
                               ? std::int64_t{-1}
                               : static_cast<std::int64_t>(utf8_index(*text, at))));
@@ -1855,8 +1841,8 @@ const std::array kBuiltins = {
     Builtin{"convertsToTime", 0, 0, ArgKind::value, fn_convert<Conversion::time, true>},
     Builtin{"toQuantity", 0, 1, ArgKind::value, fn_convert<Conversion::quantity, false>},
     Builtin{"convertsToQuantity", 0, 1, ArgKind::value, fn_convert<Conversion::quantity, true>},
-    Builtin{"indexOf", 1, 1, ArgKind::value, fn_index_of},
-    Builtin{"lastIndexOf", 1, 1, ArgKind::value, fn_last_index_of},
+    Builtin{"indexOf", 1, 1, ArgKind::value, fn_index_of<false>},
+    Builtin{"lastIndexOf", 1, 1, ArgKind::value, fn_index_of<true>},
     Builtin{"substring", 1, 2, ArgKind::value, fn_substring},
     Builtin{"startsWith", 1, 1, ArgKind::value, fn_string_test<0>},
     Builtin{"endsWith", 1, 1, ArgKind::value, fn_string_test<1>},
