@@ -48,7 +48,7 @@ class Context {
  public:
   Context(std::pmr::memory_resource* arena, Evaluator& evaluator,
           const Expression::Compiled& compiled, const fhir::JsonValue* resource,
-          const Environment* environment, std::function<Temporal()>& clock,
+          const Environment* environment, const std::function<Temporal()>& clock,
           std::unordered_map<std::string, std::regex>& regex_cache)
       : arena_(arena),
         evaluator_(evaluator),
@@ -83,6 +83,10 @@ class Context {
   // `hint`: the member node, whose compile-time element look-up is reused when it applies.
   void navigate(const Value& item, std::string_view name, Items& out,
                 const Node* hint = nullptr) const;
+  // The JSON object whose members are the item's children, with its type: the item itself,
+  // or a primitive's `_name` object (typed Element). False when it has no children.
+  bool object_of(const Value& item, const fhir::JsonValue*& json,
+                 const fhir::TypeInfo*& type) const;
   // All children (children()), in document order.
   void children(const Value& item, Items& out) const;
   // A FHIR/JSON primitive as its System value; nullopt for objects or unparseable text.
@@ -121,7 +125,7 @@ class Context {
   const Expression::Compiled& compiled_;
   const fhir::JsonValue* resource_;
   const Environment* environment_;
-  std::function<Temporal()>& clock_;
+  const std::function<Temporal()>& clock_;
   std::optional<Temporal> now_;
   std::unordered_map<std::string, std::regex>& regex_cache_;
   std::string error_;

@@ -30,14 +30,13 @@ struct Evaluator::State {
   std::array<std::byte, 32 * 1024> initial_buffer;
   std::pmr::monotonic_buffer_resource arena{initial_buffer.data(), initial_buffer.size()};
   std::deque<Quantity> quantities;  // own destructors (unit strings), unlike the arena
-  std::function<Temporal()> clock;
+  std::function<Temporal()> clock;  // the system clock unless a test sets one
   std::unordered_map<std::string, std::regex> regex_cache;
   const fhir::Model* last_model = nullptr;
   std::string last_resource_type;
   const fhir::TypeInfo* last_type = nullptr;
 };
 
-Evaluator::Evaluator() : state_(std::make_unique<State>()) {}
 Evaluator::~Evaluator() = default;
 
 std::string_view Evaluator::keep_string(std::string_view text) {
@@ -50,7 +49,7 @@ const Quantity* Evaluator::keep_quantity(Quantity quantity) {
   return &state_->quantities.emplace_back(std::move(quantity));
 }
 void Evaluator::set_clock(std::function<Temporal()> now) {
-  state_->clock = std::move(now);
+  if (now) state_->clock = std::move(now);
 }
 
 namespace {
@@ -77,6 +76,10 @@ Temporal system_now() {
 }
 
 }  // namespace
+
+Evaluator::Evaluator() : state_(std::make_unique<State>()) {
+  state_->clock = system_now;
+}
 
 fhir::Result<Collection> Evaluator::evaluate(const Expression& expression,
                                              const fhir::JsonValue& input,
@@ -106,10 +109,9 @@ fhir::Result<Collection> Evaluator::evaluate(const Expression& expression, const
                                              const Environment* environment) {
   state_->arena.release();
   state_->quantities.clear();
-  // now()/today()/timeOfDay() are fixed for one evaluation; read the clock only if asked.
-  std::function<Temporal()> clock =
-      state_->clock ? state_->clock : std::function<Temporal()>(system_now);
-  Context ctx(&state_->arena, *this, expression.compiled(), &resource, environment, clock,
+  // now()/today()/timeOfDay() are fixed for one evaluation; the Context reads the clock
+  // only if asked.
+  Context ctx(&state_->arena, *this, expression.compiled(), &resource, environment, state_->clock,
               state_->regex_cache);
   ctx.context_value = context;
   ctx.resource_value =
@@ -275,18 +277,25 @@ void add_untyped(const fhir::JsonValue& value, Items& out) {
 
 }  // namespace
 
-void Context::navigate(const Value& item, std::string_view name, Items& out,
-                       const Node* hint) const {
-  if (!item.is_node()) return;
-  const fhir::JsonValue* json = item.json();
-  const fhir::TypeInfo* type = item.type();
+bool Context::object_of(const Value& item, const fhir::JsonValue*& json,
+                        const fhir::TypeInfo*& type) const {
+  if (!item.is_node()) return false;
+  json = item.json();
+  type = item.type();
   if (type != nullptr && type->is_primitive()) {
     // A primitive's own children are its id and extensions, kept under `_name`.
-    if (item.extension() == nullptr) return;
+    if (item.extension() == nullptr) return false;
     json = item.extension();
     type = compiled_.element_type;
   }
-  if (json == nullptr || !json->is_object()) return;
+  return json != nullptr && json->is_object();
+}
+
+void Context::navigate(const Value& item, std::string_view name, Items& out,
+                       const Node* hint) const {
+  const fhir::JsonValue* json = nullptr;
+  const fhir::TypeInfo* type = nullptr;
+  if (!object_of(item, json, type)) return;
   if (type == nullptr) {
     if (const fhir::JsonValue* child = json->find(name)) add_untyped(*child, out);
     return;
@@ -331,15 +340,9 @@ void Context::navigate(const Value& item, std::string_view name, Items& out,
 }
 
 void Context::children(const Value& item, Items& out) const {
-  if (!item.is_node()) return;
-  const fhir::JsonValue* json = item.json();
-  const fhir::TypeInfo* type = item.type();
-  if (type != nullptr && type->is_primitive()) {
-    if (item.extension() == nullptr) return;
-    json = item.extension();
-    type = compiled_.element_type;
-  }
-  if (json == nullptr || !json->is_object()) return;
+  const fhir::JsonValue* json = nullptr;
+  const fhir::TypeInfo* type = nullptr;
+  if (!object_of(item, json, type)) return;
   if (type == nullptr) {
     for (const fhir::JsonMember& member : json->members())
       add_untyped(member.value, out);

@@ -114,7 +114,8 @@ class Evaluator {
   const Quantity* keep_quantity(Quantity quantity);
 
   // The current time for now()/today()/timeOfDay(); fixed for one evaluation as the spec
-  // requires. Tests set it; by default the system clock at the start of evaluate().
+  // requires: read once, when an evaluation first asks. Tests set it (an empty function
+  // keeps the current clock); by default it is the system clock.
   void set_clock(std::function<Temporal()> now);
 
   struct State;

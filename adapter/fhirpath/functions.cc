@@ -1620,6 +1620,11 @@ bool fn_resolve(Context& ctx, const Node&, const Items& focus, const Frame&, con
 
 // ---- temporal precision helpers (FHIRPath 2.0, in the R4 suite) ----
 
+// Digits of each precision as precision()/lowBoundary() count them, by Precision: a date
+// or date-time YYYYMMDDhhmmssfff, a time hhmmssfff (0: a time has no such precision).
+constexpr std::array<int, 7> kDateDigits{4, 6, 8, 10, 12, 14, 17};
+constexpr std::array<int, 7> kTimeDigits{0, 0, 0, 2, 4, 6, 9};
+
 bool fn_precision(Context& ctx, const Node& call, const Items& focus, const Frame&, const Args&,
                   Items& out) {
   std::optional<Value> value;
@@ -1631,8 +1636,6 @@ bool fn_precision(Context& ctx, const Node& call, const Items& focus, const Fram
   }
   if (value->kind() == ValueKind::temporal) {
     const Temporal& t = value->as_temporal();
-    static constexpr std::array<int, 7> kDateDigits{4, 6, 8, 10, 12, 14, 17};
-    static constexpr std::array<int, 7> kTimeDigits{0, 0, 0, 2, 4, 6, 9};
     const auto p = static_cast<std::size_t>(t.precision);
     out.push_back(Value::of(
         static_cast<std::int64_t>(t.kind == TemporalKind::time ? kTimeDigits[p] : kDateDigits[p])));
@@ -1667,47 +1670,11 @@ int days_in_month(int year, int month) {
 }
 
 std::optional<Temporal> temporal_boundary(Temporal t, int digits, bool high) {
-  const bool time = t.kind == TemporalKind::time;
-  Precision target;
-  if (time) {
-    if (digits == 2)
-      target = Precision::hour;
-    else if (digits == 4)
-      target = Precision::minute;
-    else if (digits == 6)
-      target = Precision::second;
-    else if (digits == 9)
-      target = Precision::millisecond;
-    else
-      return std::nullopt;
-  } else {
-    switch (digits) {
-      case 4:
-        target = Precision::year;
-        break;
-      case 6:
-        target = Precision::month;
-        break;
-      case 8:
-        target = Precision::day;
-        break;
-      case 10:
-        target = Precision::hour;
-        break;
-      case 12:
-        target = Precision::minute;
-        break;
-      case 14:
-        target = Precision::second;
-        break;
-      case 17:
-        target = Precision::millisecond;
-        break;
-      default:
-        return std::nullopt;
-    }
-    if (t.kind == TemporalKind::date && target > Precision::day) return std::nullopt;
-  }
+  const auto& table = t.kind == TemporalKind::time ? kTimeDigits : kDateDigits;
+  const auto found = std::find(table.begin(), table.end(), digits);
+  if (digits <= 0 || found == table.end()) return std::nullopt;
+  const auto target = static_cast<Precision>(found - table.begin());
+  if (t.kind == TemporalKind::date && target > Precision::day) return std::nullopt;
   // Fill every field finer than the value's precision with its lowest or highest value.
   if (t.precision < Precision::month) t.month = high ? 12 : 1;
   if (t.precision < Precision::day)
