@@ -19,6 +19,7 @@
 #include "adapter/fhir/outcome.h"
 #include "adapter/fhirpath/expression.h"
 #include "adapter/fhirpath/value.h"
+#include "adapter/map/mapping.h"
 #include "adapter/norway/calendar.h"
 #include "adapter/norway/deadline.h"
 #include "adapter/norway/fhirpath_functions.h"
@@ -61,11 +62,20 @@ Usage:
       as context, so misspelt elements are errors; other JSON is navigated untyped.
       --var makes %NAME available: a JSON value (an array gives a collection of its
       items, null the empty collection). Exit 1 on a syntax or evaluation error.
+  fhir-adapter map [--mappings DIR] [--profiles DIR] FILE|-
+      Check an input document, then map it to a FHIR R4 transaction Bundle with the
+      templates in mappings/ (docs/mapping-language.md). Exit 1 with an OperationOutcome
+      when the document is invalid.
+  fhir-adapter unmap [--mappings DIR] [--profiles DIR] [--no-check] FILE|-
+      Map a FHIR Bundle (or one resource) back to an input document; the result is
+      checked like `check` unless --no-check. Exit 1 when nothing matches or it is invalid.
   fhir-adapter --help | --version
 
 Options:
   --mappings DIR   folder with input/ and deadlines.json (default: $FHIR_ADAPTER_MAPPINGS,
                    else the build's own mappings/ folder)
+  --kinds K,K      map/unmap: load only these kinds' templates (when working on one)
+  --profiles DIR   folder with ig.json (the canonical base URL); default: beside mappings/
   --max-bytes N    largest accepted document in bytes (default 67108864)
   --max-depth N    deepest accepted JSON nesting (default 128)
 
@@ -487,6 +497,127 @@ int run_fhirpath(const std::vector<std::string>& args, Streams io) {
   return kOk;
 }
 
+// ---------------------------------------------------------------------------------------
+// map, unmap
+
+std::string profiles_folder(const Arguments& arguments) {
+  if (const std::string* folder = arguments.get("profiles")) return *folder;
+  return mappings_folder(arguments) + "/../profiles";
+}
+
+// The input document or Bundle named by the single positional argument.
+Result<fhir::JsonDocument> read_single(const Arguments& arguments, std::string_view command) {
+  if (arguments.positional.size() != 1) {
+    throw UsageError(std::string(command) + " takes exactly one FILE (or -)");
+  }
+  const fhir::JsonLimits limits = json_limits(arguments);
+  auto text = fhir::read_bounded(arguments.positional.front(), limits.max_bytes);
+  if (!text.ok()) return text.problems();
+  return fhir::JsonDocument::parse(text.value(), limits);
+}
+
+struct MappingContext {
+  std::optional<parse::InputFormat> format;
+  std::optional<fhir::Model> model;
+  std::optional<map::MappingSet> mappings;
+};
+
+// Loads the input schemas, the R4 model and the mapping templates; nullopt-free on success.
+std::optional<Outcome> load_mapping_context(const Arguments& arguments, MappingContext& context) {
+  const std::string folder = mappings_folder(arguments);
+  auto format = parse::InputFormat::load(folder + "/input");
+  if (!format.ok()) return format.problems();
+  context.format = std::move(format).value();
+  auto model = fhir::Model::r4();
+  if (!model.ok()) return model.problems();
+  context.model = std::move(model).value();
+  const std::string ig_path = profiles_folder(arguments) + "/ig.json";
+  auto ig_text = fhir::read_bounded(ig_path, 1U << 20U);
+  if (!ig_text.ok()) return ig_text.problems();
+  auto ig = fhir::JsonDocument::parse(ig_text.value());
+  if (!ig.ok()) return ig.problems();
+  const fhir::JsonValue* canonical = ig->root().find("canonical");
+  if (canonical == nullptr || !canonical->is_string()) {
+    return Outcome::of(Severity::error, IssueType::required,
+                       ig_path + ": no \"canonical\" (the project's canonical base URL)");
+  }
+  map::LoadOptions options{
+      .mappings_dir = folder, .canonical = std::string(canonical->as_string()), .only_kinds = {}};
+  if (const std::string* kinds = arguments.get("kinds")) {
+    std::string_view rest = *kinds;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      options.only_kinds.emplace_back(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+  auto mappings = map::MappingSet::load(options, *context.model);
+  if (!mappings.ok()) return mappings.problems();
+  context.mappings = std::move(mappings).value();
+  return std::nullopt;
+}
+
+void print_pretty(Streams io, const std::string& compact) {
+  auto parsed = fhir::JsonDocument::parse(compact);
+  io.out << (parsed.ok() ? fhir::to_json(parsed->root(), fhir::JsonStyle::pretty) : compact)
+         << '\n';
+}
+
+int run_map(const std::vector<std::string>& args, Streams io) {
+  const Arguments arguments =
+      parse_arguments(args, 1, {"mappings", "profiles", "kinds", "max-bytes", "max-depth"});
+  MappingContext context;
+  if (auto problems = load_mapping_context(arguments, context)) {
+    return fail(io, *problems, kUsageOrIo, "cannot load the mappings");
+  }
+  auto document = read_single(arguments, "map");
+  if (!document.ok())
+    return fail(io, document.problems(), kInvalidInput, "cannot read the document");
+  const Outcome checked = context.format->check(document->root());
+  if (checked.has_errors()) return fail(io, checked, kInvalidInput, "the document is invalid");
+  map::Mapper mapper(*context.mappings);
+  auto bundle = mapper.map(document->root());
+  if (!bundle.ok()) return fail(io, bundle.problems(), kInvalidInput, "the mapping failed");
+  print_pretty(io, *bundle);
+  return kOk;
+}
+
+int run_unmap(const std::vector<std::string>& args, Streams io) {
+  std::vector<std::string> rest;
+  bool check = true;
+  for (const std::string& arg : args) {
+    if (arg == "--no-check") {
+      check = false;
+    } else {
+      rest.push_back(arg);
+    }
+  }
+  const Arguments arguments =
+      parse_arguments(rest, 1, {"mappings", "profiles", "kinds", "max-bytes", "max-depth"});
+  MappingContext context;
+  if (auto problems = load_mapping_context(arguments, context)) {
+    return fail(io, *problems, kUsageOrIo, "cannot load the mappings");
+  }
+  auto resource = read_single(arguments, "unmap");
+  if (!resource.ok()) return fail(io, resource.problems(), kInvalidInput, "cannot read the input");
+  map::Mapper mapper(*context.mappings);
+  auto document = mapper.unmap(resource->root());
+  if (!document.ok())
+    return fail(io, document.problems(), kInvalidInput, "the reverse mapping failed");
+  if (check) {
+    auto parsed = fhir::JsonDocument::parse(*document);
+    if (!parsed.ok()) return fail(io, parsed.problems(), kInvalidInput, "internal: not JSON");
+    const Outcome checked = context.format->check(parsed->root());
+    if (checked.has_errors()) {
+      return fail(io, checked, kInvalidInput,
+                  "the document read back from FHIR is not a valid input document (see "
+                  "--no-check)");
+    }
+  }
+  print_pretty(io, *document);
+  return kOk;
+}
+
 int dispatch(const std::vector<std::string>& args, Streams io) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     io.out << kUsage;
@@ -504,6 +635,8 @@ int dispatch(const std::vector<std::string>& args, Streams io) {
   if (args[0] == "id-check") return run_id_check(args, io);
   if (args[0] == "deadline") return run_deadline(args, io);
   if (args[0] == "fhirpath") return run_fhirpath(args, io);
+  if (args[0] == "map") return run_map(args, io);
+  if (args[0] == "unmap") return run_unmap(args, io);
   throw UsageError("unknown command \"" + args[0] + "\" (see fhir-adapter --help)");
 }
 

@@ -144,6 +144,10 @@ Value resource_value(const fhir::JsonValue& resource, const fhir::Model* model) 
 void Environment::set(std::string name, std::vector<Value> values) {
   variables_[std::move(name)] = std::move(values);
 }
+void Environment::erase(std::string_view name) {
+  const auto found = variables_.find(name);
+  if (found != variables_.end()) variables_.erase(found);
+}
 const std::vector<Value>* Environment::find(std::string_view name) const {
   const auto found = variables_.find(name);
   return found == variables_.end() ? nullptr : &found->second;
@@ -973,7 +977,8 @@ bool Context::eval_function(const Node& node, const Frame& frame, Items& out) {
     for (const Items& a : arg_items)
       args.emplace_back(a.data(), a.size());
     std::vector<Value> result;
-    FunctionCall call{Collection(focus.data(), focus.size()), args, evaluator_, result};
+    FunctionCall call{Collection(focus.data(), focus.size()), args, evaluator_, result,
+                      environment_};
     if (auto problem = node.custom->function(call)) {
       return fail(node, fmt::format("{}(): {}", node.name, *problem));
     }

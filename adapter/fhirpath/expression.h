@@ -25,6 +25,7 @@
 namespace adapter::fhirpath {
 
 class Evaluator;
+class Environment;
 
 // Arguments and output of a caller-registered function.
 struct FunctionCall {
@@ -32,6 +33,7 @@ struct FunctionCall {
   std::span<const Collection> args;  // each argument evaluated against %context... no: $this
   Evaluator& evaluator;              // scratch allocation for results (evaluator.keep_string)
   std::vector<Value>& out;           // append the result items here
+  const Environment* environment;    // the caller's variables (nullptr when none were given)
 };
 // Returns an error message for an execution error (becomes an evaluation Outcome).
 using Function = std::function<std::optional<std::string>(FunctionCall&)>;
@@ -87,6 +89,7 @@ class Expression {
 class Environment {
  public:
   void set(std::string name, std::vector<Value> values);
+  void erase(std::string_view name);
   const std::vector<Value>* find(std::string_view name) const;
 
  private:

@@ -51,8 +51,13 @@ Value date_value(std::chrono::year_month_day day) {
 }
 
 std::optional<std::int64_t> single_integer(fhirpath::Collection items) {
-  if (items.size() != 1 || items[0].kind() != ValueKind::integer) return std::nullopt;
-  return items[0].as_integer();
+  if (items.size() != 1) return std::nullopt;
+  if (items[0].kind() == ValueKind::integer) return items[0].as_integer();
+  // A whole JSON number read from untyped input (e.g. the deadline table) counts too.
+  if (items[0].is_node() && items[0].json() != nullptr && items[0].json()->is_number()) {
+    return items[0].json()->as_int64();
+  }
+  return std::nullopt;
 }
 
 }  // namespace

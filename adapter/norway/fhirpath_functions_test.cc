@@ -30,6 +30,11 @@ TEST(CalendarFunctions, WorksOnUntypedInputDocuments) {
             R"(["2027-01-07"])");
   EXPECT_EQ(eval("received.workingDaysUntil(@2027-01-07)", R"({"received": "2026-12-22"})"),
             "[10]");
+  // The number of days may come from untyped JSON too (the deadline table).
+  EXPECT_EQ(eval("received.addWorkingDays(days)", R"({"received": "2026-12-22", "days": 10})"),
+            R"(["2027-01-07"])");
+  EXPECT_THAT(eval("received.addWorkingDays(days)", R"({"received": "2026-12-22", "days": 1.5})"),
+              ::testing::HasSubstr("must be an integer"));
 }
 
 TEST(CalendarFunctions, IsWorkingDay) {
