@@ -438,8 +438,10 @@ class StringSink {
   StringSink& operator=(const StringSink&) = delete;
   ~StringSink() { out_.resize(size_); }
 
+  // Grows by what is needed only: the string's own capacity doubling keeps this amortised,
+  // and a small append to a long output must not zero-fill a copy of the whole output.
   void reserve(std::size_t count) {
-    if (size_ + count > out_.size()) out_.resize(std::max(out_.size() * 2, size_ + count + 64));
+    if (size_ + count > out_.size()) out_.resize(size_ + count + 64);
   }
   void put_unchecked(char c) { out_[size_++] = c; }
   void Put(char c) {
@@ -455,8 +457,12 @@ class StringSink {
 
 // Found by argument-dependent lookup from inside RapidJSON's Writer, ahead of its
 // generic templates (which would call Put for every character).
-void PutReserve(StringSink& sink, std::size_t count) { sink.reserve(count); }
-void PutUnsafe(StringSink& sink, char c) { sink.put_unchecked(c); }
+void PutReserve(StringSink& sink, std::size_t count) {
+  sink.reserve(count);
+}
+void PutUnsafe(StringSink& sink, char c) {
+  sink.put_unchecked(c);
+}
 
 template <class Writer>
 void write_value(const JsonValue& value, Writer& writer) {

@@ -142,15 +142,33 @@ Value resource_value(const fhir::JsonValue& resource, const fhir::Model* model) 
 }
 
 void Environment::set(std::string name, std::vector<Value> values) {
-  variables_[std::move(name)] = std::move(values);
+  for (auto it = variables_.rbegin(); it != variables_.rend(); ++it) {
+    if (it->first == name) {
+      it->second = std::move(values);
+      return;
+    }
+  }
+  variables_.emplace_back(std::move(name), std::move(values));
+}
+void Environment::push(std::string name, std::vector<Value> values) {
+  variables_.emplace_back(std::move(name), std::move(values));
+}
+void Environment::pop() {
+  if (!variables_.empty()) variables_.pop_back();
 }
 void Environment::erase(std::string_view name) {
-  const auto found = variables_.find(name);
-  if (found != variables_.end()) variables_.erase(found);
+  for (auto it = variables_.rbegin(); it != variables_.rend(); ++it) {
+    if (it->first == name) {
+      variables_.erase(std::next(it).base());
+      return;
+    }
+  }
 }
 const std::vector<Value>* Environment::find(std::string_view name) const {
-  const auto found = variables_.find(name);
-  return found == variables_.end() ? nullptr : &found->second;
+  for (auto it = variables_.rbegin(); it != variables_.rend(); ++it) {
+    if (it->first.size() == name.size() && it->first == name) return &it->second;
+  }
+  return nullptr;
 }
 
 namespace detail {

@@ -88,12 +88,17 @@ class Expression {
 // %context, %ucum, %sct, %loinc, %`vs-…`, %`ext-…`): name without '%'.
 class Environment {
  public:
+  // Replaces the innermost binding of `name`, or adds one.
   void set(std::string name, std::vector<Value> values);
-  void erase(std::string_view name);
+  // Scoped bindings: push() shadows an outer binding of the same name until pop().
+  void push(std::string name, std::vector<Value> values);
+  void pop();
+  void erase(std::string_view name);  // the innermost binding of `name`
   const std::vector<Value>* find(std::string_view name) const;
 
  private:
-  std::map<std::string, std::vector<Value>, std::less<>> variables_;
+  // Few variables are in scope at once, so a scan from the innermost binding beats a map.
+  std::vector<std::pair<std::string, std::vector<Value>>> variables_;
 };
 
 class Evaluator {

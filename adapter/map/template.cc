@@ -392,8 +392,8 @@ Value Renderer::keep(const Value& value) {
   }
 }
 
-bool Renderer::evaluate(int expression, std::vector<Value>& out, const TemplateNode* where) {
-  out.clear();
+std::optional<fhirpath::Collection> Renderer::evaluate_now(int expression,
+                                                           const TemplateNode* where) {
   auto result = evaluator_.evaluate(library_.expression(expression), focus_, *root_, &environment_);
   if (!result) {
     std::string message;
@@ -408,16 +408,19 @@ bool Renderer::evaluate(int expression, std::vector<Value>& out, const TemplateN
           IssueType::processing, "",
           fmt::format("{} (expression \"{}\")", message, library_.expression(expression).text()));
     }
-    return false;
+    return std::nullopt;
   }
+  return *result;
+}
+
+bool Renderer::evaluate(int expression, std::vector<Value>& out, const TemplateNode* where) {
+  out.clear();
+  const auto result = evaluate_now(expression, where);
+  if (!result) return false;
   out.reserve(result->size());
   for (const Value& value : *result)
     out.push_back(keep(value));
   return true;
-}
-
-void Renderer::set_variable(const std::string& name, std::vector<Value> values) {
-  environment_.set(name, std::move(values));
 }
 
 bool Renderer::bind(std::string name, int expression) {
@@ -433,36 +436,28 @@ bool Renderer::render(const TemplateNode& node, std::string& out) {
 
 template <class Body>
 bool Renderer::with_scope(const TemplateNode& node, Body&& body) {
-  // Variables shadow outer ones of the same name and are restored afterwards.
-  std::vector<std::pair<std::string, std::optional<std::vector<Value>>>> saved;
-  auto restore = [&] {
-    for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
-      if (it->second) {
-        environment_.set(it->first, std::move(*it->second));
-      } else {
-        environment_.erase(it->first);
-      }
-    }
+  // Variables shadow outer ones of the same name until the object is done.
+  std::size_t pushed = 0;
+  auto leave = [&] {
+    for (; pushed > 0; --pushed)
+      environment_.pop();
   };
   for (const auto& let : node.lets) {
     std::vector<Value> values;
     if (!evaluate(let.expression, values, &node)) {
-      restore();
+      leave();
       return false;
     }
-    const auto* previous = environment_.find(let.name);
-    saved.emplace_back(let.name, previous ? std::optional(*previous) : std::nullopt);
-    environment_.set(let.name, std::move(values));
+    environment_.push(let.name, std::move(values));
+    ++pushed;
   }
-  bool produced = false;
   bool keep_going = true;
   if (node.if_expression >= 0) {
-    std::vector<Value> condition;
-    if (!evaluate(node.if_expression, condition, &node)) {
+    const auto condition = evaluate_now(node.if_expression, &node);
+    if (!condition || condition->empty()) {
       keep_going = false;
-    } else if (condition.empty()) {
-      keep_going = false;
-    } else if (const auto truth = condition.size() == 1 ? as_boolean(condition[0]) : std::nullopt;
+    } else if (const auto truth =
+                   condition->size() == 1 ? as_boolean((*condition)[0]) : std::nullopt;
                !truth) {
       fail(node, "$if must give true, false or nothing", node.if_expression);
       keep_going = false;
@@ -470,8 +465,8 @@ bool Renderer::with_scope(const TemplateNode& node, Body&& body) {
       keep_going = *truth;
     }
   }
-  if (keep_going) produced = body();
-  restore();
+  const bool produced = keep_going && body();
+  leave();
   return produced;
 }
 
@@ -512,33 +507,34 @@ bool Renderer::render_value(const TemplateNode& node, std::string& out) {
       out.append(node.literal);
       return true;
     case TemplateNode::Kind::expression: {
-      std::vector<Value> values;
-      if (!evaluate(node.expression, values, &node) || values.empty()) return false;
-      if (values.size() > 1) {
-        fail(node, fmt::format("{} values where one is expected", values.size()), node.expression);
+      const auto values = evaluate_now(node.expression, &node);
+      if (!values || values->empty()) return false;
+      if (values->size() > 1) {
+        fail(node, fmt::format("{} values where one is expected", values->size()), node.expression);
         return false;
       }
-      if (values[0].kind() == ValueKind::quantity) {
+      const Value& value = (*values)[0];
+      if (value.kind() == ValueKind::quantity) {
         fail(node, "a Quantity has no JSON form here; write its value and unit", node.expression);
         return false;
       }
-      if (values[0].is_node() && values[0].json() == nullptr) return false;  // only _element
-      fhirpath::append_json(values[0], out);
+      if (value.is_node() && value.json() == nullptr) return false;  // only _element
+      fhirpath::append_json(value, out);
       return true;
     }
     case TemplateNode::Kind::interpolation: {
       std::string text;
-      std::vector<Value> values;
       for (const auto& part : node.parts) {
         text.append(part.text);
         if (part.expression < 0) continue;
-        if (!evaluate(part.expression, values, &node) || values.empty()) return false;
-        if (values.size() > 1) {
-          fail(node, fmt::format("{} values where one is expected", values.size()),
+        const auto values = evaluate_now(part.expression, &node);
+        if (!values || values->empty()) return false;
+        if (values->size() > 1) {
+          fail(node, fmt::format("{} values where one is expected", values->size()),
                part.expression);
           return false;
         }
-        auto piece = fhirpath::to_string(values[0]);
+        auto piece = fhirpath::to_string((*values)[0]);
         if (!piece) {
           fail(node, "an object cannot be written into text", part.expression);
           return false;
@@ -605,9 +601,9 @@ void Renderer::render_one_element(const TemplateNode& node, std::string& out, st
       with_scope(node, [&] { return splice(*node.value); });
       return;
     case TemplateNode::Kind::expression: {
-      std::vector<Value> values;
-      if (!evaluate(node.expression, values, &node)) return;
-      for (const Value& value : values) {
+      const auto values = evaluate_now(node.expression, &node);
+      if (!values) return;
+      for (const Value& value : *values) {
         if (value.kind() == ValueKind::quantity) {
           fail(node, "a Quantity has no JSON form here; write its value and unit", node.expression);
           return;
@@ -638,28 +634,17 @@ void Renderer::render_elements(const TemplateNode& node, std::string& out, std::
   }
   std::vector<Value> items;
   if (!evaluate(node.for_expression, items, &node)) return;
-  const auto* previous_item = environment_.find(node.for_variable);
-  const auto* previous_index = environment_.find(node.for_index_variable);
-  std::optional<std::vector<Value>> saved_item =
-      previous_item ? std::optional(*previous_item) : std::nullopt;
-  std::optional<std::vector<Value>> saved_index =
-      previous_index ? std::optional(*previous_index) : std::nullopt;
-  // Render each item without the $for itself: a shallow copy would be costly, so the loop
-  // variable is bound here and the node is rendered with its for_expression ignored.
+  // The object is rendered once per item with its $for ignored (the loop is here).
   for (std::size_t i = 0; i < items.size(); ++i) {
-    environment_.set(node.for_variable, {items[i]});
-    environment_.set(node.for_index_variable, {Value::of(static_cast<std::int64_t>(i))});
-    const std::size_t mark = out.size();
-    if (count > 0) out.push_back(',');
-    bool produced = false;
+    environment_.push(node.for_variable, {items[i]});
+    environment_.push(node.for_index_variable, {Value::of(static_cast<std::int64_t>(i))});
     if (node.kind == TemplateNode::Kind::include || node.kind == TemplateNode::Kind::value) {
-      const std::size_t before = count;
-      render_one_element(node, out.erase(mark), count);
-      produced = count > before;
-      if (produced) continue;
+      render_one_element(node, out, count);
     } else {
+      const std::size_t mark = out.size();
+      if (count > 0) out.push_back(',');
       ++depth_;
-      produced = with_scope(node, [&] {
+      const bool produced = with_scope(node, [&] {
         out.push_back('{');
         bool any = false;
         render_object_members(node, out, any);
@@ -668,22 +653,15 @@ void Renderer::render_elements(const TemplateNode& node, std::string& out, std::
         return true;
       });
       --depth_;
+      if (produced) {
+        ++count;
+      } else {
+        out.resize(mark);
+      }
     }
-    if (produced) {
-      ++count;
-    } else {
-      out.resize(mark);
-    }
+    environment_.pop();
+    environment_.pop();
   }
-  auto restore = [&](const std::string& name, std::optional<std::vector<Value>>& saved) {
-    if (saved) {
-      environment_.set(name, std::move(*saved));
-    } else {
-      environment_.erase(name);
-    }
-  };
-  restore(node.for_variable, saved_item);
-  restore(node.for_index_variable, saved_index);
 }
 
 }  // namespace adapter::map

@@ -113,6 +113,8 @@ class Renderer {
   void start(const fhirpath::Value& focus, const fhir::JsonValue& root);
   // Evaluates an expression and keeps its values alive until the next start().
   bool evaluate(int expression, std::vector<fhirpath::Value>& out, const TemplateNode* where);
+  // Evaluates for immediate use: the values are valid until the next evaluation.
+  std::optional<fhirpath::Collection> evaluate_now(int expression, const TemplateNode* where);
   // Binds a variable for the rest of the document (manifest variables).
   bool bind(std::string name, int expression);
   // Writes the JSON value of `node`; false when it is absent.
@@ -128,7 +130,6 @@ class Renderer {
   // Applies $let and $if around `body`; returns false when $if removed the node.
   template <class Body>
   bool with_scope(const TemplateNode& node, Body&& body);
-  void set_variable(const std::string& name, std::vector<fhirpath::Value> values);
   fhirpath::Value keep(const fhirpath::Value& value);
   void fail(const TemplateNode& node, std::string message, int expression = -1);
 

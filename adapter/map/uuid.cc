@@ -54,13 +54,25 @@ std::string to_string(const Uuid& uuid) {
   return out;
 }
 
+namespace {
+
+// OpenSSL 3 looks an implicitly named algorithm up (under a lock) on every use; fetching
+// SHA-1 once keeps uuid_v5 off that path. Immutable after the first call.
+const EVP_MD* sha1() {
+  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md(
+      EVP_MD_fetch(nullptr, "SHA1", nullptr), &EVP_MD_free);
+  return md.get();
+}
+
+}  // namespace
+
 Uuid uuid_v5(const Uuid& name_space, std::string_view name) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
                                                                   &EVP_MD_CTX_free);
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   // SHA-1 cannot fail on valid input; a failure here means OpenSSL is unusable.
-  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha1(), nullptr) != 1 ||
+  if (!context || sha1() == nullptr || EVP_DigestInit_ex(context.get(), sha1(), nullptr) != 1 ||
       EVP_DigestUpdate(context.get(), name_space.data(), name_space.size()) != 1 ||
       EVP_DigestUpdate(context.get(), name.data(), name.size()) != 1 ||
       EVP_DigestFinal_ex(context.get(), digest.data(), &length) != 1 || length < 16) {
