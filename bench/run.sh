@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints each adapter figure as a ratio to its reference run
-# on the same machine. Usage: bench/run.sh [BUILD_DIR] [json|fhirpath]   (default: build, both)
+# on the same machine. Usage: bench/run.sh [BUILD_DIR] [json|fhirpath|mapping] (default: build, all)
 #   json      the JSON layer against plain RapidJSON in the same process
 #   fhirpath  FHIRPath evaluations per second against fhirpath.js (bench/fhirpath-expressions.json)
+#   mapping   input documents mapped per second (one core) against plain RapidJSON reading the
+#             input and writing the produced Bundle
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -59,5 +61,28 @@ for (const name of Object.keys(runs[0])) {
   console.log(`${name.padEnd(40)} ${a.toFixed(0).padStart(9)}/s  vs fhirpath.js ${b.toFixed(0).padStart(8)}/s  ratio ${(a / b).toFixed(1)}x`);
 }
 console.log(`${"geometric mean of the ratios (ours/js)".padEnd(40)} ${Math.exp(logSum / count).toFixed(1)}x over ${count} expressions`);
+JS
+fi
+
+if [[ $which == all || $which == mapping ]]; then
+cmake --build "$build" --target mapping_bench >/dev/null
+"$build/bench/mapping_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  --benchmark_out="$out" --benchmark_out_format=json >&2
+node - "$out" <<'JS'
+const report = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
+const median = {};
+const bytes = {};
+for (const b of report.benchmarks) {
+  if (b.aggregate_name !== "median") continue;
+  median[b.run_name] = b.items_per_second;
+  if (b.bundle_bytes) bytes[b.run_name] = b.bundle_bytes;
+}
+console.log(`machine: ${report.context.num_cpus} cpus, ${report.context.mhz_per_cpu} MHz; documents per second on one core, medians of 3`);
+console.log(`${"document".padEnd(36)} ${"Bundle".padStart(8)} ${"map".padStart(8)} ${"parse+check+map".padStart(16)} ${"reference".padStart(10)}  map/reference`);
+for (const name of Object.keys(median).filter((n) => n.startsWith("map/"))) {
+  const doc = name.slice(4);
+  const m = median[name], full = median[`parse_check_map/${doc}`], ref = median[`reference/${doc}`];
+  console.log(`${doc.padEnd(36)} ${(bytes[name] / 1024).toFixed(0).padStart(6)}KB ${m.toFixed(0).padStart(8)} ${full.toFixed(0).padStart(16)} ${ref.toFixed(0).padStart(10)}  ${(m / ref).toFixed(2)}x`);
+}
 JS
 fi
