@@ -25,6 +25,7 @@
 #include "adapter/norway/fhirpath_functions.h"
 #include "adapter/norway/identifier.h"
 #include "adapter/parse/input_document.h"
+#include "adapter/validate/validator.h"
 
 #ifndef ADAPTER_VERSION
 #define ADAPTER_VERSION "0.0.0"
@@ -69,6 +70,12 @@ Usage:
   fhir-adapter unmap [--mappings DIR] [--profiles DIR] [--no-check] FILE|-
       Map a FHIR Bundle (or one resource) back to an input document; the result is
       checked like `check` unless --no-check. Exit 1 when nothing matches or it is invalid.
+  fhir-adapter validate [--max-bytes N] [--max-depth N] FILE...|-
+      Validate FHIR R4 resources against the base specification (structure, cardinality,
+      types, primitive formats, choice types, contained resources, Bundle entries,
+      references). One file: its OperationOutcome; several: one JSON line
+      {"file":...,"outcome":...} each, so a folder of thousands validates in one process.
+      Exit 0 when no file has an error-level issue, 1 otherwise.
   fhir-adapter --help | --version
 
 Options:
@@ -618,6 +625,56 @@ int run_unmap(const std::vector<std::string>& args, Streams io) {
   return kOk;
 }
 
+// ---------------------------------------------------------------------------------------
+// validate
+
+int run_validate(const std::vector<std::string>& args, Streams io) {
+  const Arguments arguments = parse_arguments(args, 1, {"max-bytes", "max-depth"});
+  if (arguments.positional.empty()) throw UsageError("validate needs at least one FILE (or -)");
+  const fhir::JsonLimits limits = json_limits(arguments);
+  auto model = fhir::Model::r4();
+  if (!model.ok()) return fail(io, model.problems(), kUsageOrIo, "cannot load the FHIR R4 model");
+  const validate::Validator validator(*model);
+  const bool single = arguments.positional.size() == 1;
+  std::size_t valid = 0;
+  std::size_t invalid = 0;
+  std::size_t unreadable = 0;
+  for (const std::string& path : arguments.positional) {
+    Outcome outcome;
+    bool read_failed = false;
+    auto text = fhir::read_bounded(path, limits.max_bytes);
+    if (!text.ok()) {
+      outcome = text.problems();
+      read_failed = text.problems().issues().front().type == IssueType::exception;
+    } else if (auto json = fhir::JsonDocument::parse(text.value(), limits); !json.ok()) {
+      outcome = json.problems();
+    } else {
+      outcome = validator.validate(json->root());
+    }
+    const bool ok = !outcome.has_errors();
+    (ok ? valid : read_failed ? unreadable : invalid)++;
+    if (single) {
+      io.out << outcome.to_json() << '\n';
+    } else {
+      rapidjson::StringBuffer buffer;
+      rapidjson::Writer<rapidjson::StringBuffer> line(buffer);
+      line.StartObject();
+      line.Key("file");
+      line.String(path.data(), static_cast<rapidjson::SizeType>(path.size()));
+      line.Key("outcome");
+      const std::string rendered = outcome.to_json(false);
+      line.RawValue(rendered.data(), rendered.size(), rapidjson::kObjectType);
+      line.EndObject();
+      io.out << std::string_view(buffer.GetString(), buffer.GetSize()) << '\n';
+    }
+  }
+  io.err << "validated " << arguments.positional.size() << (single ? " resource: " : " resources: ")
+         << valid << " without errors, " << invalid << " with errors"
+         << (unreadable ? ", " + std::to_string(unreadable) + " unreadable" : "") << '\n';
+  if (unreadable > 0) return kUsageOrIo;
+  return invalid > 0 ? kInvalidInput : kOk;
+}
+
 int dispatch(const std::vector<std::string>& args, Streams io) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     io.out << kUsage;
@@ -637,6 +694,7 @@ int dispatch(const std::vector<std::string>& args, Streams io) {
   if (args[0] == "fhirpath") return run_fhirpath(args, io);
   if (args[0] == "map") return run_map(args, io);
   if (args[0] == "unmap") return run_unmap(args, io);
+  if (args[0] == "validate") return run_validate(args, io);
   throw UsageError("unknown command \"" + args[0] + "\" (see fhir-adapter --help)");
 }
 

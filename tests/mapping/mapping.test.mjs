@@ -85,6 +85,11 @@ test("both FHIR oracles accept every resource (official R4 JSON schema with ajv,
   assert.match(run.stdout, /, 0 errors \(ajv 0, medplum 0\)/);
 });
 
+test("the adapter's own validator accepts every produced Bundle (base R4 structure)", () => {
+  const run = adapter(["validate", ...bundles.values()]);
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+});
+
 test("unmap(map(x)) gives x back for every example", () => {
   for (const [example, file] of bundles) {
     const back = adapter(["unmap", file]);

@@ -1,0 +1,327 @@
+#include "adapter/validate/validator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "adapter/validate/primitive.h"
+
+namespace adapter::validate {
+namespace {
+
+using fhir::IssueType;
+using fhir::JsonValue;
+using fhir::TypeInfo;
+
+constexpr std::size_t kMaxNesting = 100;  // resources inside resources, elements inside elements
+
+struct Resolved {
+  const fhir::ElementInfo* element = nullptr;
+  const TypeInfo* type = nullptr;  // the chosen type of a choice element
+};
+
+// "valueString" → value[x] with type string; "status" → status.
+std::optional<Resolved> resolve(const TypeInfo& owner, std::string_view key) {
+  if (const fhir::ElementInfo* element = owner.element(key)) {
+    if (element->choice) return std::nullopt;  // a choice needs its type suffix
+    return Resolved{element, element->types.empty() ? nullptr : element->types.front()};
+  }
+  for (std::size_t i = key.size(); i-- > 1;) {
+    if (!std::isupper(static_cast<unsigned char>(key[i]))) continue;
+    const fhir::ElementInfo* element = owner.element(key.substr(0, i));
+    if (element == nullptr || !element->choice) continue;
+    const std::string_view suffix = key.substr(i);
+    for (const TypeInfo* type : element->types) {
+      const std::string_view name = type->name();
+      if (name.size() == suffix.size() &&
+          std::toupper(static_cast<unsigned char>(name[0])) == suffix[0] &&
+          name.substr(1) == suffix.substr(1)) {
+        return Resolved{element, type};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+bool is_resource_type_name(std::string_view text) {
+  return !text.empty() && std::isupper(static_cast<unsigned char>(text[0])) &&
+         std::all_of(text.begin(), text.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+}
+
+class Walk {
+ public:
+  Walk(const fhir::Model& model, fhir::Outcome& outcome) : model_(model), outcome_(outcome) {}
+
+  void resource(const JsonValue& json, const TypeInfo* expected) {
+    if (!json.is_object()) {
+      error(IssueType::structure, "a resource must be a JSON object");
+      return;
+    }
+    const JsonValue* kind = json.find("resourceType");
+    if (kind == nullptr || !kind->is_string()) {
+      error(IssueType::required, "a resource needs a resourceType");
+      return;
+    }
+    const TypeInfo* type = model_.type(kind->as_string());
+    if (type == nullptr || !type->is_resource() || type->is_abstract()) {
+      error(IssueType::value,
+            fmt::format("\"{}\" is not a FHIR R4 resource type", kind->as_string()));
+      return;
+    }
+    if (expected != nullptr && !type->is_a(*expected)) {
+      error(IssueType::structure,
+            fmt::format("a {} is not allowed here (expected {})", type->name(), expected->name()));
+      return;
+    }
+    if (fhirpath_.empty()) fhirpath_ = std::string(type->name());
+    object(json, *type, true);
+  }
+
+ private:
+  struct Mark {
+    Walk& walk;
+    std::size_t fhirpath;
+    std::size_t pointer;
+    ~Mark() {
+      walk.fhirpath_.resize(fhirpath);
+      walk.pointer_.resize(pointer);
+    }
+  };
+  Mark enter(std::string_view name) {
+    Mark mark{*this, fhirpath_.size(), pointer_.size()};
+    fhirpath_ += '.';
+    fhirpath_ += name;
+    pointer_ += '/';
+    pointer_ += fhir::pointer_token(name);
+    return mark;
+  }
+  Mark enter_index(std::size_t index) {
+    Mark mark{*this, fhirpath_.size(), pointer_.size()};
+    fhirpath_ += fmt::format("[{}]", index);
+    pointer_ += fmt::format("/{}", index);
+    return mark;
+  }
+
+  void error(IssueType type, std::string message) {
+    fhir::Issue issue;
+    issue.severity = fhir::Severity::error;
+    issue.type = type;
+    issue.message = std::move(message);
+    issue.location = pointer_;
+    issue.expression = fhirpath_;
+    outcome_.add(std::move(issue));
+  }
+
+  // Members of a resource, data type or backbone element.
+  void object(const JsonValue& json, const TypeInfo& type, bool is_resource) {
+    if (++depth_ > kMaxNesting) {
+      error(IssueType::too_costly, fmt::format("nested deeper than {} levels", kMaxNesting));
+      --depth_;
+      return;
+    }
+    if (json.size() == 0 || (is_resource && json.size() == 1)) {
+      error(IssueType::invariant, "an element must have a value or children (ele-1)");
+    }
+    std::vector<const fhir::ElementInfo*> seen;
+    seen.reserve(json.size());
+    for (const fhir::JsonMember& member : json.members()) {
+      if (is_resource && member.key == "resourceType") continue;
+      const bool companion = member.key.starts_with('_');
+      const std::string_view name = companion ? member.key.substr(1) : member.key;
+      const auto resolved = resolve(type, name);
+      if (!resolved) {
+        auto at = enter(member.key);
+        const fhir::ElementInfo* bare = type.element(name);
+        error(IssueType::structure,
+              bare != nullptr && bare->choice
+                  ? fmt::format("\"{}\" is a choice: write it with its type, e.g. {}{}", name, name,
+                                type_suffix(*bare))
+                  : fmt::format("unknown element \"{}\" in {}", member.key, type.name()));
+        continue;
+      }
+      const fhir::ElementInfo& element = *resolved->element;
+      const bool repeated_key = std::find(seen.begin(), seen.end(), &element) != seen.end();
+      if (companion) {
+        auto at = enter(member.key);
+        if (resolved->type == nullptr || !resolved->type->is_primitive()) {
+          error(IssueType::structure,
+                fmt::format("\"{}\" is only allowed for primitive elements", member.key));
+          continue;
+        }
+        companion_value(member.value, element);
+        // The value member, when present, accounts for the element.
+        if (json.find(name) == nullptr && !repeated_key) seen.push_back(&element);
+        continue;
+      }
+      if (repeated_key && element.choice) {
+        auto at = enter(member.key);
+        error(
+            IssueType::structure,
+            fmt::format("{}[x] has more than one value; a choice takes exactly one", element.name));
+        continue;
+      }
+      seen.push_back(&element);
+      auto at = enter(member.key);
+      value(member.value, element, *resolved->type, json.find(fmt::format("_{}", name)),
+            is_resource && member.key == "id");
+    }
+    // Required elements, own and inherited.
+    for (const TypeInfo* level = &type; level != nullptr; level = level->base()) {
+      for (const fhir::ElementInfo& element : level->own_elements()) {
+        if (element.min == 0) continue;
+        if (std::find(seen.begin(), seen.end(), type.element(element.name)) != seen.end()) {
+          continue;
+        }
+        if (&element != type.element(element.name) && type.element(element.name) != nullptr) {
+          continue;  // redefined lower down; checked there
+        }
+        auto at =
+            enter(element.choice ? fmt::format("{}[x]", element.name) : std::string(element.name));
+        error(IssueType::required,
+              fmt::format("missing required element \"{}{}\" (minimum {})", element.name,
+                          element.choice ? "[x]" : "", element.min));
+      }
+    }
+    --depth_;
+  }
+
+  static std::string type_suffix(const fhir::ElementInfo& element) {
+    if (element.types.empty()) return {};
+    std::string name(element.types.front()->name());
+    name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+    return name;
+  }
+
+  void value(const JsonValue& json, const fhir::ElementInfo& element, const TypeInfo& type,
+             const JsonValue* companion, bool resource_id) {
+    if (element.repeats) {
+      if (!json.is_array()) {
+        error(IssueType::structure,
+              fmt::format("\"{}\" repeats (0..{}): it must be a JSON array", element.name,
+                          element.max == fhir::ElementInfo::kUnbounded
+                              ? std::string("*")
+                              : std::to_string(element.max)));
+        return;
+      }
+      if (json.size() == 0) {
+        error(IssueType::invariant, "an empty array is not allowed (ele-1)");
+        return;
+      }
+      if (element.max != fhir::ElementInfo::kUnbounded && json.size() > element.max) {
+        error(IssueType::structure,
+              fmt::format("{} values, at most {} allowed", json.size(), element.max));
+      }
+      const auto items = json.items();
+      const auto companions = companion != nullptr && companion->is_array()
+                                  ? companion->items()
+                                  : std::span<const JsonValue>{};
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        auto at = enter_index(i);
+        if (items[i].is_null()) {
+          // A primitive without a value is allowed when its _element has id or extensions.
+          if (!(type.is_primitive() && i < companions.size() && companions[i].is_object())) {
+            error(IssueType::structure, "null is not allowed here");
+          }
+          continue;
+        }
+        single(items[i], type, false);
+      }
+      return;
+    }
+    if (json.is_array()) {
+      error(IssueType::structure,
+            fmt::format("\"{}\" does not repeat (0..1): it must not be an array", element.name));
+      return;
+    }
+    if (json.is_null()) {
+      error(IssueType::structure, "null is not allowed here");
+      return;
+    }
+    single(json, type, resource_id);
+  }
+
+  void single(const JsonValue& json, const TypeInfo& type, bool resource_id) {
+    if (type.is_primitive()) {
+      const std::string_view name = resource_id ? "id" : type.name();
+      if (auto problem = check_primitive(name, json)) error(IssueType::value, std::move(*problem));
+      return;
+    }
+    if (type.is_resource()) {
+      resource(json, &type);
+      return;
+    }
+    if (!json.is_object()) {
+      error(IssueType::structure, fmt::format("a {} must be a JSON object, not {}", type.name(),
+                                              fhir::to_string(json.kind())));
+      return;
+    }
+    object(json, type, false);
+    if (type.name() == "Reference") reference(json);
+  }
+
+  void companion_value(const JsonValue& json, const fhir::ElementInfo& element) {
+    const TypeInfo* element_type = model_.type("Element");
+    auto check = [&](const JsonValue& item) {
+      if (!item.is_object()) {
+        error(IssueType::structure, "an _element must be a JSON object with id or extension");
+        return;
+      }
+      if (element_type != nullptr) object(item, *element_type, false);
+    };
+    if (element.repeats) {
+      if (!json.is_array()) {
+        error(IssueType::structure, "the _element of a repeating element must be an array");
+        return;
+      }
+      for (std::size_t i = 0; i < json.size(); ++i) {
+        if (json.items()[i].is_null()) continue;
+        auto at = enter_index(i);
+        check(json.items()[i]);
+      }
+      return;
+    }
+    check(json);
+  }
+
+  void reference(const JsonValue& json) {
+    const JsonValue* target = json.find("reference");
+    if (target == nullptr || !target->is_string()) return;
+    const std::string_view text = target->as_string();
+    if (text.starts_with('#') || text.starts_with("urn:uuid:") || text.starts_with("urn:oid:") ||
+        text.find("://") != std::string_view::npos) {
+      return;
+    }
+    // Type/id, Type/id/_history/version, or a conditional reference Type?search (transactions).
+    const std::size_t split = text.find_first_of("/?");
+    const std::string_view type_name = text.substr(0, split);
+    const TypeInfo* type = is_resource_type_name(type_name) ? model_.type(type_name) : nullptr;
+    auto at = enter("reference");
+    if (split == std::string_view::npos || type == nullptr || !type->is_resource()) {
+      error(IssueType::value,
+            fmt::format("\"{}\" is not a reference: expected Type/id, an absolute URL, "
+                        "urn:uuid:, urn:oid: or #id",
+                        text));
+    }
+  }
+
+  const fhir::Model& model_;
+  fhir::Outcome& outcome_;
+  std::string fhirpath_;
+  std::string pointer_;
+  std::size_t depth_ = 0;
+};
+
+}  // namespace
+
+fhir::Outcome Validator::validate(const JsonValue& resource) const {
+  fhir::Outcome outcome;
+  Walk walk(model_, outcome);
+  walk.resource(resource, nullptr);
+  return outcome;
+}
+
+}  // namespace adapter::validate

@@ -1,0 +1,105 @@
+#include "adapter/validate/validator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace adapter::validate {
+namespace {
+
+const fhir::Model& model() {
+  static const fhir::Model instance = fhir::Model::r4().value();
+  return instance;
+}
+
+// "severity code expression: message" per issue.
+std::vector<std::string> issues(std::string_view json) {
+  const auto document = fhir::JsonDocument::parse(json).value();
+  const Validator validator(model());
+  std::vector<std::string> out;
+  const fhir::Outcome outcome = validator.validate(document.root());
+  for (const auto& issue : outcome.issues()) {
+    out.push_back(std::string(fhir::to_code(issue.type)) + " " + issue.expression);
+  }
+  return out;
+}
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+TEST(Validator, AValidPatientHasNoIssues) {
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "id": "p1", "active": true,
+    "identifier": [{"system": "urn:oid:2.16.578.1.12.4.1.4.1", "value": "14868943972"}],
+    "name": [{"family": "Solheim", "given": ["Eirik", "Andreas"], "_given": [null, {"extension": [
+      {"url": "http://example.org/x", "valueString": "y"}]}]}],
+    "birthDate": "1989-06-14", "deceasedBoolean": false,
+    "contact": [{"name": {"text": "Ingrid"}}]})"),
+              IsEmpty());
+}
+
+TEST(Validator, UnknownElementWrongTypeAndBadDateHaveTheirLocation) {
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "nickname": "x", "active": "yes",
+    "birthDate": "1989-02-30", "name": [{"given": "Eirik"}]})"),
+              ElementsAre("structure Patient.nickname", "value Patient.active",
+                          "value Patient.birthDate", "structure Patient.name[0].given"));
+}
+
+TEST(Validator, MissingRequiredElements) {
+  EXPECT_THAT(issues(R"({"resourceType": "Observation", "code": {"text": "x"}})"),
+              ElementsAre("required Observation.status"));
+  EXPECT_THAT(issues(R"({"resourceType": "Observation", "status": "final",
+    "code": {"text": "x"}, "component": [{"valueString": "v"}]})"),
+              ElementsAre("required Observation.component[0].code"));
+}
+
+TEST(Validator, ChoiceTypes) {
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "deceasedBoolean": true,
+    "deceasedDateTime": "2020-01-01"})"),
+              ElementsAre("structure Patient.deceasedDateTime"));
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "deceasedString": "x"})"),
+              ElementsAre("structure Patient.deceasedString"));
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "deceased": true})"),
+              ElementsAre("structure Patient.deceased"));
+}
+
+TEST(Validator, CardinalityAndArrays) {
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "name": {"family": "x"}})"),
+              ElementsAre("structure Patient.name"));
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "gender": ["male"]})"),
+              ElementsAre("structure Patient.gender"));
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "name": []})"),
+              ElementsAre("invariant Patient.name"));
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "name": [{}]})"),
+              ElementsAre("invariant Patient.name[0]"));
+}
+
+TEST(Validator, ContainedResourcesAndBundleEntriesAreValidatedAsResources) {
+  EXPECT_THAT(
+      issues(R"({"resourceType": "Bundle", "type": "collection", "entry": [
+    {"fullUrl": "urn:uuid:6ba7b811-9dad-11d1-80b4-00c04fd430c8",
+     "resource": {"resourceType": "Patient", "gender": "male", "foo": 1}},
+    {"resource": {"resourceType": "Nonsense"}}]})"),
+      ElementsAre("structure Bundle.entry[0].resource.foo", "value Bundle.entry[1].resource"));
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "contained": [
+    {"resourceType": "Practitioner", "id": "gp", "active": 1}],
+    "generalPractitioner": [{"reference": "#gp"}]})"),
+              ElementsAre("value Patient.contained[0].active"));
+}
+
+TEST(Validator, ReferenceFormats) {
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "generalPractitioner": [
+    {"reference": "Practitioner/123"}, {"reference": "urn:uuid:6ba7b811-9dad-11d1-80b4-00c04fd430c8"},
+    {"reference": "https://fhir.example.org/Practitioner/1"}, {"reference": "Practitioner?identifier=a|b"},
+    {"reference": "Doctor/1"}, {"reference": "just text"}]})"),
+              ElementsAre("value Patient.generalPractitioner[4].reference",
+                          "value Patient.generalPractitioner[5].reference"));
+}
+
+TEST(Validator, NotAResource) {
+  EXPECT_THAT(issues(R"({"resourceType": "HumanName"})"), ElementsAre("value "));
+  EXPECT_THAT(issues(R"({"id": "x"})"), ElementsAre("required "));
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "id": "bad id!"})"),
+              ElementsAre("value Patient.id"));
+}
+
+}  // namespace
+}  // namespace adapter::validate
