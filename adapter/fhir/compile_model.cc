@@ -82,8 +82,18 @@ struct Inherited {
   std::string where;  // file and snapshot path, for the message
 };
 
+// A FHIRPath invariant of the base specification on the element (or type) at `path`.
+struct Invariant {
+  std::string path;  // "Patient", "Patient.contact", "SimpleQuantity"
+  std::string key;   // "pat-1"
+  std::string severity;
+  std::string expression;
+  std::string human;
+};
+
 struct Compiled {
   std::map<std::string, Type> types;
+  std::vector<Invariant> invariants;
   std::vector<Inherited> inherited;
   std::string source;  // "hl7.fhir.r4.examples#4.0.1"
   std::string fhir_version;
@@ -152,6 +162,7 @@ class DefinitionReader {
     }
     if (!add_type(name, std::move(type))) return;
     if (role == Role::type) read_elements(name);
+    read_invariants(name, role);
   }
 
  private:
@@ -165,6 +176,33 @@ class DefinitionReader {
       return false;
     }
     return true;
+  }
+
+  // Constraints this definition introduces (those it inherits carry another source). ele-1
+  // (an element has a value or children) is the validator's structural check.
+  void read_invariants(const std::string& name, Role role) {
+    const JsonValue* snapshot = sd_.find("snapshot");
+    const JsonValue* elements = snapshot != nullptr ? snapshot->find("element") : nullptr;
+    if (elements == nullptr) return;
+    const std::string_view url = string_member(sd_, "url");
+    for (const JsonValue& e : elements->items()) {
+      std::string path(string_member(e, "path"));
+      if (role == Role::profile) {
+        if (path.find('.') != std::string::npos) continue;  // a profile's root only
+        path = name;
+      }
+      const JsonValue* constraints = e.find("constraint");
+      if (constraints == nullptr) continue;
+      for (const JsonValue& c : constraints->items()) {
+        const std::string_view source = string_member(c, "source");
+        const std::string_view key = string_member(c, "key");
+        const std::string_view expression = string_member(c, "expression");
+        if ((!source.empty() && source != url) || key == "ele-1" || expression.empty()) continue;
+        out_.invariants.push_back(
+            {path, std::string(key), std::string(string_member(c, "severity")),
+             std::string(expression), std::string(string_member(c, "human"))});
+      }
+    }
   }
 
   void read_elements(const std::string& name) {
@@ -414,11 +452,20 @@ std::string to_model_json(const Compiled& model) {
     if (!flags.empty()) fields.push_back(str(flags));
     types.push_back(doc.make_array(fields));
   }
+  std::vector<JsonValue> invariants;
+  invariants.reserve(model.invariants.size());
+  for (const Invariant& invariant : model.invariants) {
+    const std::vector<JsonValue> fields = {str(invariant.path), str(invariant.key),
+                                           str(invariant.severity), str(invariant.expression),
+                                           str(invariant.human)};
+    invariants.push_back(doc.make_array(fields));
+  }
   const std::vector<JsonMember> members = {
       {doc.make_key("format"), doc.make_number("1")},
       {doc.make_key("fhirVersion"), str(model.fhir_version)},
       {doc.make_key("source"), str(model.source)},
       {doc.make_key("types"), doc.make_array(types)},
+      {doc.make_key("invariants"), doc.make_array(invariants)},
   };
   return to_json(doc.make_object(members)) + "\n";
 }

@@ -83,6 +83,7 @@ struct Model::Data {
   JsonDocument document;                       // owns every name the types view
   std::vector<TypeInfo> types;                 // sorted by name; never resized once loaded
   std::vector<const TypeInfo*> element_types;  // what every ElementInfo::types views
+  std::vector<Invariant> invariants;
 };
 
 namespace {
@@ -274,7 +275,23 @@ Result<Model> Model::from_json(std::string_view compiled) {
     });
     type.lookup_ = std::move(all);
   }
+  if (const JsonValue* invariants = root.find("invariants"); invariants != nullptr) {
+    for (const JsonValue& item : invariants->items()) {
+      const auto f = item.items();
+      if (f.size() != 5 ||
+          !std::all_of(f.begin(), f.end(), [](const JsonValue& v) { return v.is_string(); })) {
+        return Outcome::of(Severity::error, IssueType::structure,
+                           "expected [path, key, severity, expression, human]", "/invariants");
+      }
+      data.invariants.push_back({f[0].as_string(), f[1].as_string(), f[2].as_string(),
+                                 f[3].as_string(), f[4].as_string()});
+    }
+  }
   return model;
+}
+
+std::span<const Invariant> Model::invariants() const {
+  return data_ ? std::span<const Invariant>(data_->invariants) : std::span<const Invariant>();
 }
 
 const TypeInfo* Model::type(std::string_view name) const {

@@ -96,6 +96,17 @@ class TypeInfo {
   bool constraint_ = false;
 };
 
+// A FHIRPath invariant of the base specification (ele-1 excepted): it holds for every
+// occurrence of the element at `path` ("Patient.contact") or every instance of the type
+// ("Period", "Patient").
+struct Invariant {
+  std::string_view path;
+  std::string_view key;       // "pat-1"
+  std::string_view severity;  // "error" or "warning"
+  std::string_view expression;
+  std::string_view human;  // the specification's description
+};
+
 class Model {
  public:
   Model();
@@ -112,7 +123,8 @@ class Model {
   // Types and elements point into the Model: valid while it lives (moving it keeps them).
   const TypeInfo* type(std::string_view name) const;  // nullptr when unknown
   std::size_t type_count() const;
-  std::span<const TypeInfo> types() const;  // all of them, sorted by name
+  std::span<const TypeInfo> types() const;        // all of them, sorted by name
+  std::span<const Invariant> invariants() const;  // in definition order
 
  private:
   struct Data;

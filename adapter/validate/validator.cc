@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "adapter/fhirpath/expression.h"
 #include "adapter/validate/primitive.h"
 
 namespace adapter::validate {
@@ -16,7 +19,14 @@ using fhir::IssueType;
 using fhir::JsonValue;
 using fhir::TypeInfo;
 
-constexpr std::size_t kMaxNesting = 100;  // resources inside resources, elements inside elements
+constexpr std::size_t kMaxNesting = 100;
+
+struct CompiledInvariant {
+  const fhir::Invariant* source = nullptr;
+  std::unique_ptr<fhirpath::Expression> expression;
+};
+using Invariants =
+    std::vector<const CompiledInvariant*>;  // resources inside resources, elements inside elements
 
 struct Resolved {
   const fhir::ElementInfo* element = nullptr;
@@ -52,11 +62,55 @@ bool is_resource_type_name(std::string_view text) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
 }
 
+// R4 invariants that cannot hold as written, corrected the way later FHIR versions or HL7's
+// own validator read them. Each correction is a literal text replacement.
+struct Correction {
+  std::string_view key;
+  std::string_view from;
+  std::string_view to;
+  std::string_view why;
+};
+constexpr Correction kCorrections[] = {
+    {"dom-3", "descendants().as(", "descendants().ofType(",
+     "as() is defined for one item; over all descendants the specification means ofType()"},
+    {"que-7", "answer is Boolean", "answer is boolean",
+     "System.Boolean is not the FHIR type of answer[x]; R5 writes answer is boolean"},
+};
+
+std::string corrected(const fhir::Invariant& invariant) {
+  std::string text(invariant.expression);
+  for (const Correction& correction : kCorrections) {
+    if (correction.key != invariant.key) continue;
+    for (std::size_t at = text.find(correction.from); at != std::string::npos;
+         at = text.find(correction.from, at + correction.to.size())) {
+      text.replace(at, correction.from.size(), correction.to);
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+struct Validator::State {
+  const fhir::Model* model = nullptr;
+  std::vector<CompiledInvariant> compiled;
+  std::map<const void*, Invariants> by_owner;  // TypeInfo* or ElementInfo*
+  std::vector<std::string> skipped;
+
+  const Invariants* find(const void* owner) const {
+    const auto it = by_owner.find(owner);
+    return it == by_owner.end() ? nullptr : &it->second;
+  }
+};
+
+namespace {
+
 class Walk {
  public:
-  Walk(const fhir::Model& model, fhir::Outcome& outcome) : model_(model), outcome_(outcome) {}
+  Walk(const Validator::State& state, fhir::Outcome& outcome)
+      : model_(*state.model), state_(state), outcome_(outcome) {}
 
-  void resource(const JsonValue& json, const TypeInfo* expected) {
+  void resource(const JsonValue& json, const TypeInfo* expected, bool contained = false) {
     if (!json.is_object()) {
       error(IssueType::structure, "a resource must be a JSON object");
       return;
@@ -78,7 +132,14 @@ class Walk {
       return;
     }
     if (fhirpath_.empty()) fhirpath_ = std::string(type->name());
+    const fhir::JsonValue* outer = resource_;
+    const fhir::JsonValue* outer_root = root_;
+    resource_ = &json;
+    // A contained resource's %rootResource is its container; anything else is its own root.
+    if (!contained || root_ == nullptr) root_ = &json;
     object(json, *type, true);
+    resource_ = outer;
+    root_ = outer_root;
   }
 
  private:
@@ -107,8 +168,11 @@ class Walk {
   }
 
   void error(IssueType type, std::string message) {
+    add(fhir::Severity::error, type, std::move(message));
+  }
+  void add(fhir::Severity severity, IssueType type, std::string message) {
     fhir::Issue issue;
-    issue.severity = fhir::Severity::error;
+    issue.severity = severity;
     issue.type = type;
     issue.message = std::move(message);
     issue.location = pointer_;
@@ -186,7 +250,40 @@ class Walk {
                           element.choice ? "[x]" : "", element.min));
       }
     }
+    for (const TypeInfo* level = &type; level != nullptr; level = level->base()) {
+      if (const Invariants* invariants = state_.find(level)) check(*invariants, json, type);
+    }
     --depth_;
+  }
+
+  // Runs invariants with `json` (of `type`) as their context.
+  void check(const Invariants& invariants, const JsonValue& json, const TypeInfo& type) {
+    const fhirpath::Value context = fhirpath::Value::node(&json, &type);
+    const fhir::JsonValue& resource = resource_ != nullptr ? *resource_ : json;
+    const fhirpath::Environment* environment = nullptr;
+    if (root_ != nullptr && root_ != &resource) {
+      environment_.set("rootResource", {fhirpath::resource_value(*root_, &model_)});
+      environment = &environment_;
+    }
+    for (const CompiledInvariant* invariant : invariants) {
+      auto result = evaluator_.evaluate(*invariant->expression, context, resource, environment);
+      const fhir::Invariant& source = *invariant->source;
+      const bool warning = source.severity == "warning";
+      if (!result) {
+        // An expression that cannot be evaluated here is reported, never silently passed.
+        add(fhir::Severity::warning, IssueType::processing,
+            fmt::format("{} could not be evaluated: {}", source.key,
+                        result.problems().issues().front().message));
+        continue;
+      }
+      const bool holds = result->empty() || (result->size() == 1 &&
+                                             (*result)[0].kind() == fhirpath::ValueKind::boolean &&
+                                             (*result)[0].as_bool());
+      if (!holds) {
+        add(warning ? fhir::Severity::warning : fhir::Severity::error, IssueType::invariant,
+            fmt::format("{}: {} (expression: {})", source.key, source.human, source.expression));
+      }
+    }
   }
 
   static std::string type_suffix(const fhir::ElementInfo& element) {
@@ -198,6 +295,7 @@ class Walk {
 
   void value(const JsonValue& json, const fhir::ElementInfo& element, const TypeInfo& type,
              const JsonValue* companion, bool resource_id) {
+    const bool contained = element.name == "contained";
     if (element.repeats) {
       if (!json.is_array()) {
         error(IssueType::structure,
@@ -228,7 +326,9 @@ class Walk {
           }
           continue;
         }
-        single(items[i], type, false);
+        single(items[i], type, false, contained);
+        if (const Invariants* invariants = state_.find(&element))
+          check(*invariants, items[i], type);
       }
       return;
     }
@@ -241,17 +341,20 @@ class Walk {
       error(IssueType::structure, "null is not allowed here");
       return;
     }
-    single(json, type, resource_id);
+    single(json, type, resource_id, contained);
+    if (const Invariants* invariants = state_.find(&element); invariants && json.is_object()) {
+      check(*invariants, json, type);
+    }
   }
 
-  void single(const JsonValue& json, const TypeInfo& type, bool resource_id) {
+  void single(const JsonValue& json, const TypeInfo& type, bool resource_id, bool contained) {
     if (type.is_primitive()) {
       const std::string_view name = resource_id ? "id" : type.name();
       if (auto problem = check_primitive(name, json)) error(IssueType::value, std::move(*problem));
       return;
     }
     if (type.is_resource()) {
-      resource(json, &type);
+      resource(json, &type, contained);
       return;
     }
     if (!json.is_object()) {
@@ -309,7 +412,12 @@ class Walk {
   }
 
   const fhir::Model& model_;
+  const Validator::State& state_;
   fhir::Outcome& outcome_;
+  fhirpath::Evaluator evaluator_;
+  fhirpath::Environment environment_;
+  const fhir::JsonValue* resource_ = nullptr;
+  const fhir::JsonValue* root_ = nullptr;
   std::string fhirpath_;
   std::string pointer_;
   std::size_t depth_ = 0;
@@ -317,9 +425,58 @@ class Walk {
 
 }  // namespace
 
+Validator::Validator(const fhir::Model& model) : state_(std::make_unique<State>()) {
+  state_->model = &model;
+  const auto invariants = model.invariants();
+  state_->compiled.reserve(invariants.size());
+  for (const fhir::Invariant& invariant : invariants) {
+    // The owner: a type ("Period") or an element of a type or backbone ("Patient.contact").
+    const void* owner = model.type(invariant.path);
+    if (owner == nullptr) {
+      const std::size_t dot = invariant.path.rfind('.');
+      const TypeInfo* parent =
+          dot == std::string_view::npos ? nullptr : model.type(invariant.path.substr(0, dot));
+      std::string_view name = dot == std::string_view::npos ? "" : invariant.path.substr(dot + 1);
+      if (name.ends_with("[x]")) name.remove_suffix(3);
+      owner = parent != nullptr ? parent->element(name) : nullptr;
+    }
+    if (owner == nullptr) {
+      state_->skipped.push_back(fmt::format("{}: no element {}", invariant.key, invariant.path));
+      continue;
+    }
+    auto expression = fhirpath::Expression::compile(corrected(invariant), {.model = &model});
+    if (!expression) {
+      state_->skipped.push_back(
+          fmt::format("{}: {}", invariant.key, expression.problems().issues().front().message));
+      continue;
+    }
+    state_->compiled.push_back(
+        {&invariant, std::make_unique<fhirpath::Expression>(std::move(expression).value())});
+  }
+  for (const CompiledInvariant& compiled : state_->compiled) {
+    const fhir::Invariant& invariant = *compiled.source;
+    const void* owner = model.type(invariant.path);
+    if (owner == nullptr) {
+      const std::size_t dot = invariant.path.rfind('.');
+      std::string_view name = invariant.path.substr(dot + 1);
+      if (name.ends_with("[x]")) name.remove_suffix(3);
+      owner = model.type(invariant.path.substr(0, dot))->element(name);
+    }
+    state_->by_owner[owner].push_back(&compiled);
+  }
+}
+
+Validator::Validator(Validator&&) noexcept = default;
+Validator& Validator::operator=(Validator&&) noexcept = default;
+Validator::~Validator() = default;
+
+const std::vector<std::string>& Validator::skipped_invariants() const {
+  return state_->skipped;
+}
+
 fhir::Outcome Validator::validate(const JsonValue& resource) const {
   fhir::Outcome outcome;
-  Walk walk(model_, outcome);
+  Walk walk(*state_, outcome);
   walk.resource(resource, nullptr);
   return outcome;
 }

@@ -7,8 +7,13 @@
 // Checked now: resource types, unknown elements, cardinality (min, max, arrays), element
 // types, choice types ([x], one value only), primitive formats (the specification's regular
 // expressions), `_element` companions, empty elements (ele-1), contained resources and Bundle
-// entries (each validated as its own resource), reference formats.
+// entries (each validated as its own resource), reference formats, and the FHIRPath
+// invariants of the base specification (dom-*, per-1, pat-1, …; warnings stay warnings).
 #pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "adapter/fhir/json.h"
 #include "adapter/fhir/model.h"
@@ -18,13 +23,22 @@ namespace adapter::validate {
 
 class Validator {
  public:
-  explicit Validator(const fhir::Model& model) : model_(model) {}
+  // Compiles the base specification's FHIRPath invariants of `model` once.
+  explicit Validator(const fhir::Model& model);
+  Validator(Validator&&) noexcept;
+  Validator& operator=(Validator&&) noexcept;
+  ~Validator();
 
-  // Every problem of `resource`; no error-level issue means it conforms.
+  // Every problem of `resource`; no error-level issue means it conforms. Thread-safe.
   fhir::Outcome validate(const fhir::JsonValue& resource) const;
 
+  // Invariants the FHIRPath engine could not compile ("key: problem"); none expected.
+  const std::vector<std::string>& skipped_invariants() const;
+
+  struct State;
+
  private:
-  const fhir::Model& model_;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace adapter::validate

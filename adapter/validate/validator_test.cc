@@ -18,6 +18,7 @@ std::vector<std::string> issues(std::string_view json) {
   std::vector<std::string> out;
   const fhir::Outcome outcome = validator.validate(document.root());
   for (const auto& issue : outcome.issues()) {
+    if (issue.severity != fhir::Severity::error) continue;
     out.push_back(std::string(fhir::to_code(issue.type)) + " " + issue.expression);
   }
   return out;
@@ -99,6 +100,63 @@ TEST(Validator, NotAResource) {
   EXPECT_THAT(issues(R"({"id": "x"})"), ElementsAre("required "));
   EXPECT_THAT(issues(R"({"resourceType": "Patient", "id": "bad id!"})"),
               ElementsAre("value Patient.id"));
+}
+
+}  // namespace
+}  // namespace adapter::validate
+
+namespace adapter::validate {
+namespace {
+
+TEST(ValidatorInvariants, EveryBaseInvariantCompiles) {
+  const Validator validator(model());
+  EXPECT_THAT(validator.skipped_invariants(), ::testing::IsEmpty());
+  EXPECT_GT(model().invariants().size(), 200U);
+}
+
+TEST(ValidatorInvariants, FailingAndPassingCases) {
+  // per-1 on every Period: start not after end.
+  EXPECT_THAT(
+      issues(R"({"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+    "period": {"start": "2027-05-02", "end": "2027-05-01"}})"),
+      ElementsAre("invariant Encounter.period"));
+  EXPECT_THAT(
+      issues(R"({"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+    "period": {"start": "2027-05-01", "end": "2027-05-02"}})"),
+      IsEmpty());
+  // pat-1 on Patient.contact (a backbone element).
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "contact": [{"gender": "female"}]})"),
+              ElementsAre("invariant Patient.contact[0]"));
+  // ext-1: an extension has a value or extensions, not both.
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "extension": [{"url": "http://x.org/e",
+    "valueString": "a", "extension": [{"url": "b", "valueString": "c"}]}]})"),
+              ElementsAre("invariant Patient.extension[0]"));
+  // ref-1: a local reference needs the contained resource, also between contained ones.
+  EXPECT_THAT(
+      issues(R"({"resourceType": "Patient", "generalPractitioner": [{"reference": "#gp"}]})"),
+      ElementsAre("invariant Patient.generalPractitioner[0]"));
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "contained": [
+    {"resourceType": "Organization", "id": "org", "name": "x"},
+    {"resourceType": "Practitioner", "id": "gp", "name": [{"family": "y"}]},
+    {"resourceType": "PractitionerRole", "id": "role", "practitioner": {"reference": "#gp"},
+     "organization": {"reference": "#org"}}],
+    "generalPractitioner": [{"reference": "#role"}]})"),
+              IsEmpty());
+  // dom-3: a contained resource nobody references.
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "contained": [
+    {"resourceType": "Organization", "id": "lonely", "name": "x"}]})"),
+              ElementsAre("invariant Patient"));
+}
+
+TEST(ValidatorInvariants, WarningsStayWarnings) {
+  const auto document =
+      fhir::JsonDocument::parse(R"({"resourceType": "Patient", "active": true})").value();
+  const Validator validator(model());
+  const fhir::Outcome outcome = validator.validate(document.root());
+  EXPECT_FALSE(outcome.has_errors());
+  ASSERT_EQ(outcome.size(), 1U);
+  EXPECT_EQ(outcome.issues()[0].severity, fhir::Severity::warning);
+  EXPECT_THAT(outcome.issues()[0].message, ::testing::HasSubstr("dom-6"));
 }
 
 }  // namespace
