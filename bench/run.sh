@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints each adapter figure as a ratio to its reference run
-# on the same machine. Usage: bench/run.sh [BUILD_DIR] [json|fhirpath|mapping] (default: build, all)
+# on the same machine. Usage: bench/run.sh [BUILD_DIR] [json|fhirpath|mapping|validate] (default: build, all)
 #   json      the JSON layer against plain RapidJSON in the same process
 #   fhirpath  FHIRPath evaluations per second against fhirpath.js (bench/fhirpath-expressions.json)
 #   mapping   input documents mapped per second (one core) against plain RapidJSON reading the
 #             input and writing the produced Bundle
+#   validate  resources validated per second against @medplum/core and FHIR.js on the same files
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -84,5 +85,25 @@ for (const name of Object.keys(median).filter((n) => n.startsWith("map/"))) {
   const m = median[name], full = median[`parse_check_map/${doc}`], ref = median[`reference/${doc}`];
   console.log(`${doc.padEnd(36)} ${(bytes[name] / 1024).toFixed(0).padStart(6)}KB ${m.toFixed(0).padStart(8)} ${full.toFixed(0).padStart(16)} ${ref.toFixed(0).padStart(10)}  ${(m / ref).toFixed(2)}x`);
 }
+JS
+fi
+
+if [[ $which == all || $which == validate ]]; then
+cmake --build "$build" --target validate_bench >/dev/null
+list=$(mktemp)
+js=$(node bench/validate_bench.mjs "$list" 3)
+"$build/bench/validate_bench" --list "$list" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  --benchmark_out="$out" --benchmark_out_format=json >&2
+rm -f "$list"
+node - "$out" "$js" <<'JS'
+const report = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
+const js = JSON.parse(process.argv[3]);
+const ours = report.benchmarks.find((b) => b.aggregate_name === "median").items_per_second;
+const faster = Math.max(js.medplum, js.fhirjs);
+console.log(`machine: ${report.context.num_cpus} cpus, ${report.context.mhz_per_cpu} MHz; ${js.resources} resources (R4 clinical examples + mapped Bundles), parse included, one thread`);
+console.log(`fhir-adapter validate   ${ours.toFixed(0).padStart(7)} resources/s`);
+console.log(`@medplum/core 4.5.2     ${js.medplum.toFixed(0).padStart(7)} resources/s   ratio ${(ours / js.medplum).toFixed(1)}x`);
+console.log(`fhir (FHIR.js) 4.12.0   ${js.fhirjs.toFixed(0).padStart(7)} resources/s   ratio ${(ours / js.fhirjs).toFixed(1)}x`);
+console.log(`against the faster JavaScript validator: ${(ours / faster).toFixed(1)}x (goal 10x)`);
 JS
 fi

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <charconv>
 #include <cstdint>
 
@@ -169,17 +170,36 @@ bool is_uuid(std::string_view text) {
   return true;
 }
 
+// 1: base64 alphabet (incl. '='), 2: whitespace, 0: anything else.
+constexpr std::array<std::uint8_t, 256> kBase64Classes = [] {
+  std::array<std::uint8_t, 256> table{};
+  for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<std::size_t>(c)] = 1;
+  for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = 1;
+  for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = 1;
+  for (const char c : {'+', '/', '='}) table[static_cast<unsigned char>(c)] = 1;
+  for (const char c : {' ', '\t', '\r', '\n'}) table[static_cast<unsigned char>(c)] = 2;
+  return table;
+}();
+
 bool is_base64(std::string_view text) {
   std::size_t count = 0;
   for (const char c : text) {
-    if (is_space(c)) continue;
-    if (!(digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '+' || c == '/' ||
-          c == '=')) {
-      return false;
-    }
-    ++count;
+    const std::uint8_t kind = kBase64Classes[static_cast<unsigned char>(c)];
+    if (kind == 0) return false;
+    count += kind & 1U;
   }
   return count % 4 == 0;
+}
+
+std::string_view name_of(Primitive type) {
+  switch (type) {
+    case Primitive::string:
+      return "string";
+    case Primitive::markdown:
+      return "markdown";
+    default:
+      return "value of this type";
+  }
 }
 
 std::optional<std::string> expect(bool ok, std::string_view type, const JsonValue& value) {
@@ -202,43 +222,98 @@ std::optional<std::string> check_integer(std::string_view type, const JsonValue&
 
 }  // namespace
 
+Primitive primitive_of(std::string_view type) {
+  static constexpr std::pair<std::string_view, Primitive> kNames[] = {
+      {"boolean", Primitive::boolean},
+      {"integer", Primitive::integer},
+      {"unsignedInt", Primitive::unsigned_int},
+      {"positiveInt", Primitive::positive_int},
+      {"decimal", Primitive::decimal},
+      {"string", Primitive::string},
+      {"markdown", Primitive::markdown},
+      {"code", Primitive::code},
+      {"id", Primitive::id},
+      {"date", Primitive::date},
+      {"dateTime", Primitive::date_time},
+      {"instant", Primitive::instant},
+      {"time", Primitive::time},
+      {"uri", Primitive::uri},
+      {"url", Primitive::uri},
+      {"canonical", Primitive::uri},
+      {"oid", Primitive::oid},
+      {"uuid", Primitive::uuid},
+      {"base64Binary", Primitive::base64},
+      {"xhtml", Primitive::xhtml},
+  };
+  for (const auto& [name, kind] : kNames) {
+    if (name == type) return kind;
+  }
+  return Primitive::unchecked;
+}
+
 std::optional<std::string> check_primitive(std::string_view type, const JsonValue& value) {
-  if (type == "boolean") {
-    return value.is_bool() ? std::nullopt
-                           : std::optional<std::string>("a boolean must be JSON true or false");
+  return check_primitive(primitive_of(type), value);
+}
+
+std::optional<std::string> check_primitive(Primitive type, const JsonValue& value) {
+  switch (type) {
+    case Primitive::unchecked:
+      return std::nullopt;
+    case Primitive::boolean:
+      return value.is_bool() ? std::nullopt
+                             : std::optional<std::string>("a boolean must be JSON true or false");
+    case Primitive::integer:
+      return check_integer("integer", value, -2147483648LL);
+    case Primitive::unsigned_int:
+      return check_integer("unsignedInt", value, 0);
+    case Primitive::positive_int:
+      return check_integer("positiveInt", value, 1);
+    case Primitive::decimal:
+      return value.is_number() ? std::nullopt
+                               : std::optional<std::string>("a decimal must be a JSON number");
+    default:
+      break;
   }
-  if (type == "integer") return check_integer(type, value, -2147483648LL);
-  if (type == "unsignedInt") return check_integer(type, value, 0);
-  if (type == "positiveInt") return check_integer(type, value, 1);
-  if (type == "decimal") {
-    return value.is_number() ? std::nullopt
-                             : std::optional<std::string>("a decimal must be a JSON number");
-  }
-  if (!value.is_string()) return fmt::format("a {} must be a JSON string", type);
+  if (!value.is_string()) return fmt::format("a {} must be a JSON string", name_of(type));
   const std::string_view text = value.as_string();
-  if (type == "string" || type == "markdown") {
-    if (text.empty()) return fmt::format("an empty {} is not allowed (use no element)", type);
-    if (text.size() > 1024 * 1024) return fmt::format("a {} is limited to 1 MB", type);
-    return std::nullopt;
+  switch (type) {
+    case Primitive::string:
+    case Primitive::markdown:
+      if (text.empty()) {
+        return fmt::format("an empty {} is not allowed (use no element)", name_of(type));
+      }
+      if (text.size() > 1024 * 1024) return fmt::format("a {} is limited to 1 MB", name_of(type));
+      return std::nullopt;
+    case Primitive::code:
+      return expect(is_code(text), "code", value);
+    case Primitive::id:
+      return expect(is_id(text), "id", value);
+    case Primitive::date:
+      return expect(is_date(text), "date", value);
+    case Primitive::date_time:
+      return expect(is_date_time(text), "dateTime", value);
+    case Primitive::instant:
+      return expect(is_instant(text), "instant", value);
+    case Primitive::time:
+      return expect(is_time(text), "time", value);
+    case Primitive::uri:
+      return expect(!text.empty() && no_whitespace(text), "uri", value);
+    case Primitive::oid:
+      return expect(is_oid(text), "oid", value);
+    case Primitive::uuid:
+      return expect(is_uuid(text), "uuid", value);
+    case Primitive::base64:
+      return expect(is_base64(text), "base64Binary", value);
+    case Primitive::xhtml: {
+      // The namespace is declared on the opening <div ...> tag; the rest is not scanned.
+      const std::string_view tag = text.substr(0, text.find('>'));
+      return expect(text.starts_with("<div") &&
+                        tag.find("http://www.w3.org/1999/xhtml") != std::string_view::npos,
+                    "xhtml div (a <div> in the XHTML namespace)", value);
+    }
+    default:
+      return std::nullopt;
   }
-  if (type == "code") return expect(is_code(text), type, value);
-  if (type == "id") return expect(is_id(text), type, value);
-  if (type == "date") return expect(is_date(text), type, value);
-  if (type == "dateTime") return expect(is_date_time(text), type, value);
-  if (type == "instant") return expect(is_instant(text), type, value);
-  if (type == "time") return expect(is_time(text), type, value);
-  if (type == "uri" || type == "url" || type == "canonical") {
-    return expect(!text.empty() && no_whitespace(text), type, value);
-  }
-  if (type == "oid") return expect(is_oid(text), type, value);
-  if (type == "uuid") return expect(is_uuid(text), type, value);
-  if (type == "base64Binary") return expect(is_base64(text), type, value);
-  if (type == "xhtml") {
-    return expect(text.starts_with("<div") &&
-                      text.find("http://www.w3.org/1999/xhtml") != std::string_view::npos,
-                  "xhtml div (a <div> in the XHTML namespace)", value);
-  }
-  return std::nullopt;
 }
 
 }  // namespace adapter::validate

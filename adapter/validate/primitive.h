@@ -3,6 +3,7 @@
 // slower as std::regex.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,8 +12,31 @@
 
 namespace adapter::validate {
 
-// The problem with `value` as FHIR primitive `type` ("date", "positiveInt", …), or nullopt
-// when it conforms. Unknown type names are not checked.
+enum class Primitive : std::uint8_t {
+  unchecked,  // a type name this file does not know
+  boolean,
+  integer,
+  unsigned_int,
+  positive_int,
+  decimal,
+  string,
+  markdown,
+  code,
+  id,
+  date,
+  date_time,
+  instant,
+  time,
+  uri,
+  oid,
+  uuid,
+  base64,
+  xhtml,
+};
+Primitive primitive_of(std::string_view type);  // "positiveInt" → Primitive::positive_int
+
+// The problem with `value` as that FHIR primitive, or nullopt when it conforms.
+std::optional<std::string> check_primitive(Primitive type, const fhir::JsonValue& value);
 std::optional<std::string> check_primitive(std::string_view type, const fhir::JsonValue& value);
 
 }  // namespace adapter::validate

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -96,6 +97,12 @@ struct Validator::State {
   std::vector<CompiledInvariant> compiled;
   std::map<const void*, Invariants> by_owner;  // TypeInfo* or ElementInfo*
   std::vector<std::string> skipped;
+  std::vector<Primitive> primitives;  // by the type's position in model->types()
+
+  Primitive primitive(const TypeInfo& type) const {
+    const auto index = static_cast<std::size_t>(&type - model->types().data());
+    return index < primitives.size() ? primitives[index] : Primitive::unchecked;
+  }
 
   const Invariants* find(const void* owner) const {
     const auto it = by_owner.find(owner);
@@ -143,28 +150,32 @@ class Walk {
   }
 
  private:
+  // The place being checked, as segments: rendered to text only when an issue is added.
+  struct Segment {
+    std::string_view name;  // empty for an array index
+    std::size_t index = 0;
+  };
   struct Mark {
     Walk& walk;
-    std::size_t fhirpath;
-    std::size_t pointer;
-    ~Mark() {
-      walk.fhirpath_.resize(fhirpath);
-      walk.pointer_.resize(pointer);
-    }
+    ~Mark() { walk.path_.pop_back(); }
   };
   Mark enter(std::string_view name) {
-    Mark mark{*this, fhirpath_.size(), pointer_.size()};
-    fhirpath_ += '.';
-    fhirpath_ += name;
-    pointer_ += '/';
-    pointer_ += fhir::pointer_token(name);
-    return mark;
+    path_.push_back({name, 0});
+    return Mark{*this};
   }
   Mark enter_index(std::size_t index) {
-    Mark mark{*this, fhirpath_.size(), pointer_.size()};
-    fhirpath_ += fmt::format("[{}]", index);
-    pointer_ += fmt::format("/{}", index);
-    return mark;
+    path_.push_back({{}, index});
+    return Mark{*this};
+  }
+
+  static const JsonValue* companion_of(const JsonValue& json, std::string_view name) {
+    for (const fhir::JsonMember& member : json.members()) {
+      if (member.key.size() == name.size() + 1 && member.key[0] == '_' &&
+          member.key.substr(1) == name) {
+        return &member.value;
+      }
+    }
+    return nullptr;
   }
 
   void error(IssueType type, std::string message) {
@@ -175,8 +186,18 @@ class Walk {
     issue.severity = severity;
     issue.type = type;
     issue.message = std::move(message);
-    issue.location = pointer_;
     issue.expression = fhirpath_;
+    for (const Segment& segment : path_) {
+      if (segment.name.empty()) {
+        issue.expression += fmt::format("[{}]", segment.index);
+        issue.location += fmt::format("/{}", segment.index);
+      } else {
+        issue.expression += '.';
+        issue.expression += segment.name;
+        issue.location += '/';
+        issue.location += fhir::pointer_token(segment.name);
+      }
+    }
     outcome_.add(std::move(issue));
   }
 
@@ -192,6 +213,9 @@ class Walk {
     }
     std::vector<const fhir::ElementInfo*> seen;
     seen.reserve(json.size());
+    const bool has_companions =
+        std::any_of(json.members().begin(), json.members().end(),
+                    [](const fhir::JsonMember& m) { return m.key.starts_with('_'); });
     for (const fhir::JsonMember& member : json.members()) {
       if (is_resource && member.key == "resourceType") continue;
       const bool companion = member.key.starts_with('_');
@@ -230,8 +254,8 @@ class Walk {
       }
       seen.push_back(&element);
       auto at = enter(member.key);
-      value(member.value, element, *resolved->type, json.find(fmt::format("_{}", name)),
-            is_resource && member.key == "id");
+      value(member.value, element, *resolved->type,
+            has_companions ? companion_of(json, name) : nullptr, is_resource && member.key == "id");
     }
     // Required elements, own and inherited.
     for (const TypeInfo* level = &type; level != nullptr; level = level->base()) {
@@ -243,8 +267,7 @@ class Walk {
         if (&element != type.element(element.name) && type.element(element.name) != nullptr) {
           continue;  // redefined lower down; checked there
         }
-        auto at =
-            enter(element.choice ? fmt::format("{}[x]", element.name) : std::string(element.name));
+        auto at = enter(element.choice ? choice_name(element) : element.name);
         error(IssueType::required,
               fmt::format("missing required element \"{}{}\" (minimum {})", element.name,
                           element.choice ? "[x]" : "", element.min));
@@ -284,6 +307,11 @@ class Walk {
             fmt::format("{}: {} (expression: {})", source.key, source.human, source.expression));
       }
     }
+  }
+
+  // "value[x]": kept alive in the model-independent cache below while the path refers to it.
+  std::string_view choice_name(const fhir::ElementInfo& element) {
+    return choice_names_.emplace_back(fmt::format("{}[x]", element.name));
   }
 
   static std::string type_suffix(const fhir::ElementInfo& element) {
@@ -349,8 +377,8 @@ class Walk {
 
   void single(const JsonValue& json, const TypeInfo& type, bool resource_id, bool contained) {
     if (type.is_primitive()) {
-      const std::string_view name = resource_id ? "id" : type.name();
-      if (auto problem = check_primitive(name, json)) error(IssueType::value, std::move(*problem));
+      const Primitive kind = resource_id ? Primitive::id : state_.primitive(type);
+      if (auto problem = check_primitive(kind, json)) error(IssueType::value, std::move(*problem));
       return;
     }
     if (type.is_resource()) {
@@ -419,7 +447,8 @@ class Walk {
   const fhir::JsonValue* resource_ = nullptr;
   const fhir::JsonValue* root_ = nullptr;
   std::string fhirpath_;
-  std::string pointer_;
+  std::vector<Segment> path_;
+  std::deque<std::string> choice_names_;
   std::size_t depth_ = 0;
 };
 
@@ -427,6 +456,10 @@ class Walk {
 
 Validator::Validator(const fhir::Model& model) : state_(std::make_unique<State>()) {
   state_->model = &model;
+  for (const TypeInfo& type : model.types()) {
+    state_->primitives.push_back(type.is_primitive() ? primitive_of(type.name())
+                                                     : Primitive::unchecked);
+  }
   const auto invariants = model.invariants();
   state_->compiled.reserve(invariants.size());
   for (const fhir::Invariant& invariant : invariants) {
