@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <map>
 #include <new>
 #include <optional>
@@ -210,20 +211,22 @@ fhir::JsonLimits json_limits(const Arguments& arguments) {
 // ---------------------------------------------------------------------------------------
 // check
 
-int run_check(const std::vector<std::string>& args, Streams io) {
-  const Arguments arguments = parse_arguments(args, 1, {"mappings", "max-bytes", "max-depth"});
-  if (arguments.positional.empty()) throw UsageError("check needs at least one FILE (or -)");
-  const fhir::JsonLimits limits = json_limits(arguments);
-  const std::string folder = mappings_folder(arguments) + "/input";
-  auto format = parse::InputFormat::load(folder);
-  if (!format.ok()) {
-    return fail(io, format.problems(), kUsageOrIo, "cannot load the input schemas in " + folder);
-  }
-
-  const bool single = arguments.positional.size() == 1;
+// Reads, parses and checks every FILE (or - for standard input) with `check`. One file:
+// its OperationOutcome on stdout; several: one JSON line {"file":…,"outcome":…} each.
+// `each_on_stderr`: also a line per file for people.
+struct FileTally {
   std::size_t valid = 0;
   std::size_t invalid = 0;
   std::size_t unreadable = 0;
+  int exit_code() const { return unreadable > 0 ? kUsageOrIo : invalid > 0 ? kInvalidInput : kOk; }
+};
+
+FileTally check_files(const Arguments& arguments, Streams io,
+                      const std::function<Outcome(const fhir::JsonValue&)>& check,
+                      bool each_on_stderr) {
+  const fhir::JsonLimits limits = json_limits(arguments);
+  const bool single = arguments.positional.size() == 1;
+  FileTally tally;
   for (const std::string& path : arguments.positional) {
     Outcome outcome;
     bool read_failed = false;
@@ -234,10 +237,10 @@ int run_check(const std::vector<std::string>& args, Streams io) {
     } else if (auto json = fhir::JsonDocument::parse(text.value(), limits); !json.ok()) {
       outcome = json.problems();
     } else {
-      outcome = format->check(json->root());
+      outcome = check(json->root());
     }
     const bool ok = !outcome.has_errors();
-    (ok ? valid : read_failed ? unreadable : invalid)++;
+    (ok ? tally.valid : read_failed ? tally.unreadable : tally.invalid)++;
     if (single) {
       io.out << outcome.to_json() << '\n';
     } else {
@@ -252,6 +255,7 @@ int run_check(const std::vector<std::string>& args, Streams io) {
       line.EndObject();
       io.out << std::string_view(buffer.GetString(), buffer.GetSize()) << '\n';
     }
+    if (!each_on_stderr) continue;
     const std::size_t problems = outcome.has_errors() ? outcome.size() : 0;
     io.err << path << ": "
            << (ok ? std::string("valid")
@@ -259,13 +263,27 @@ int run_check(const std::vector<std::string>& args, Streams io) {
                         std::to_string(problems) + (problems == 1 ? " problem)" : " problems)"))
            << '\n';
   }
-  if (!single) {
-    io.err << "checked " << arguments.positional.size() << " documents: " << valid << " valid, "
-           << invalid << " invalid"
-           << (unreadable ? ", " + std::to_string(unreadable) + " unreadable" : "") << '\n';
+  return tally;
+}
+
+int run_check(const std::vector<std::string>& args, Streams io) {
+  const Arguments arguments = parse_arguments(args, 1, {"mappings", "max-bytes", "max-depth"});
+  if (arguments.positional.empty()) throw UsageError("check needs at least one FILE (or -)");
+  const std::string folder = mappings_folder(arguments) + "/input";
+  auto format = parse::InputFormat::load(folder);
+  if (!format.ok()) {
+    return fail(io, format.problems(), kUsageOrIo, "cannot load the input schemas in " + folder);
   }
-  if (unreadable > 0) return kUsageOrIo;
-  return invalid > 0 ? kInvalidInput : kOk;
+  const FileTally tally = check_files(
+      arguments, io, [&](const fhir::JsonValue& document) { return format->check(document); },
+      true);
+  if (arguments.positional.size() > 1) {
+    io.err << "checked " << arguments.positional.size() << " documents: " << tally.valid
+           << " valid, " << tally.invalid << " invalid"
+           << (tally.unreadable ? ", " + std::to_string(tally.unreadable) + " unreadable" : "")
+           << '\n';
+  }
+  return tally.exit_code();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -631,48 +649,18 @@ int run_unmap(const std::vector<std::string>& args, Streams io) {
 int run_validate(const std::vector<std::string>& args, Streams io) {
   const Arguments arguments = parse_arguments(args, 1, {"max-bytes", "max-depth"});
   if (arguments.positional.empty()) throw UsageError("validate needs at least one FILE (or -)");
-  const fhir::JsonLimits limits = json_limits(arguments);
   auto model = fhir::Model::r4();
   if (!model.ok()) return fail(io, model.problems(), kUsageOrIo, "cannot load the FHIR R4 model");
   const validate::Validator validator(*model);
-  const bool single = arguments.positional.size() == 1;
-  std::size_t valid = 0;
-  std::size_t invalid = 0;
-  std::size_t unreadable = 0;
-  for (const std::string& path : arguments.positional) {
-    Outcome outcome;
-    bool read_failed = false;
-    auto text = fhir::read_bounded(path, limits.max_bytes);
-    if (!text.ok()) {
-      outcome = text.problems();
-      read_failed = text.problems().issues().front().type == IssueType::exception;
-    } else if (auto json = fhir::JsonDocument::parse(text.value(), limits); !json.ok()) {
-      outcome = json.problems();
-    } else {
-      outcome = validator.validate(json->root());
-    }
-    const bool ok = !outcome.has_errors();
-    (ok ? valid : read_failed ? unreadable : invalid)++;
-    if (single) {
-      io.out << outcome.to_json() << '\n';
-    } else {
-      rapidjson::StringBuffer buffer;
-      rapidjson::Writer<rapidjson::StringBuffer> line(buffer);
-      line.StartObject();
-      line.Key("file");
-      line.String(path.data(), static_cast<rapidjson::SizeType>(path.size()));
-      line.Key("outcome");
-      const std::string rendered = outcome.to_json(false);
-      line.RawValue(rendered.data(), rendered.size(), rapidjson::kObjectType);
-      line.EndObject();
-      io.out << std::string_view(buffer.GetString(), buffer.GetSize()) << '\n';
-    }
-  }
-  io.err << "validated " << arguments.positional.size() << (single ? " resource: " : " resources: ")
-         << valid << " without errors, " << invalid << " with errors"
-         << (unreadable ? ", " + std::to_string(unreadable) + " unreadable" : "") << '\n';
-  if (unreadable > 0) return kUsageOrIo;
-  return invalid > 0 ? kInvalidInput : kOk;
+  const FileTally tally = check_files(
+      arguments, io, [&](const fhir::JsonValue& resource) { return validator.validate(resource); },
+      false);
+  io.err << "validated " << arguments.positional.size()
+         << (arguments.positional.size() == 1 ? " resource: " : " resources: ") << tally.valid
+         << " without errors, " << tally.invalid << " with errors"
+         << (tally.unreadable ? ", " + std::to_string(tally.unreadable) + " unreadable" : "")
+         << '\n';
+  return tally.exit_code();
 }
 
 int dispatch(const std::vector<std::string>& args, Streams io) {
