@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "adapter/fhirpath/expression.h"
@@ -144,7 +145,10 @@ class Walk {
     resource_ = &json;
     // A contained resource's %rootResource is its container; anything else is its own root.
     if (!contained || root_ == nullptr) root_ = &json;
+    const bool bundle = type->name() == "Bundle";
+    if (bundle) open_bundle(json);
     object(json, *type, true);
+    if (bundle) close_bundle();
     resource_ = outer;
     root_ = outer_root;
   }
@@ -186,6 +190,12 @@ class Walk {
     issue.severity = severity;
     issue.type = type;
     issue.message = std::move(message);
+    locate(issue);
+    outcome_.add(std::move(issue));
+  }
+
+  // The current place as FHIRPath (expression) and JSON pointer (location).
+  void locate(fhir::Issue& issue) const {
     issue.expression = fhirpath_;
     for (const Segment& segment : path_) {
       if (segment.name.empty()) {
@@ -198,7 +208,6 @@ class Walk {
         issue.location += fhir::pointer_token(segment.name);
       }
     }
-    outcome_.add(std::move(issue));
   }
 
   // Members of a resource, data type or backbone element.
@@ -418,10 +427,63 @@ class Walk {
     check(json);
   }
 
+  // urn:uuid: and urn:oid: references must resolve to an entry's fullUrl: in the Bundle
+  // they occur in, or in a Bundle around it. Hash sets keep a Bundle linear in its size.
+  struct PendingReference {
+    std::string_view target;
+    std::string expression;
+    std::string location;
+  };
+  struct BundleScope {
+    std::unordered_set<std::string_view> full_urls;
+    std::vector<PendingReference> pending;
+  };
+
+  void open_bundle(const JsonValue& json) {
+    BundleScope& scope = bundles_.emplace_back();
+    const JsonValue* entries = json.find("entry");
+    for (const JsonValue& entry : entries != nullptr && entries->is_array()
+                                      ? entries->items()
+                                      : std::span<const JsonValue>{}) {
+      const JsonValue* full_url = entry.find("fullUrl");
+      if (full_url != nullptr && full_url->is_string())
+        scope.full_urls.insert(full_url->as_string());
+    }
+  }
+
+  void close_bundle() {
+    BundleScope scope = std::move(bundles_.back());
+    bundles_.pop_back();
+    for (PendingReference& reference : scope.pending) {
+      if (scope.full_urls.contains(reference.target)) continue;
+      if (!bundles_.empty()) {
+        bundles_.back().pending.push_back(std::move(reference));
+        continue;
+      }
+      fhir::Issue issue;
+      issue.severity = fhir::Severity::error;
+      issue.type = IssueType::not_found;
+      issue.message = fmt::format(
+          "\"{}\" is no entry's fullUrl in this Bundle: a urn reference must resolve inside it",
+          reference.target);
+      issue.expression = std::move(reference.expression);
+      issue.location = std::move(reference.location);
+      outcome_.add(std::move(issue));
+    }
+  }
+
   void reference(const JsonValue& json) {
     const JsonValue* target = json.find("reference");
     if (target == nullptr || !target->is_string()) return;
     const std::string_view text = target->as_string();
+    if ((text.starts_with("urn:uuid:") || text.starts_with("urn:oid:")) && !bundles_.empty()) {
+      auto at = enter("reference");
+      fhir::Issue place;
+      locate(place);
+      bundles_.back().pending.push_back(
+          {text, std::move(place.expression), std::move(place.location)});
+      return;
+    }
     if (text.starts_with('#') || text.starts_with("urn:uuid:") || text.starts_with("urn:oid:") ||
         text.find("://") != std::string_view::npos) {
       return;
@@ -448,6 +510,7 @@ class Walk {
   const fhir::JsonValue* root_ = nullptr;
   std::string fhirpath_;
   std::vector<Segment> path_;
+  std::vector<BundleScope> bundles_;
   std::deque<std::string> choice_names_;
   std::size_t depth_ = 0;
 };

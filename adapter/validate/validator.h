@@ -7,7 +7,8 @@
 // Checked now: resource types, unknown elements, cardinality (min, max, arrays), element
 // types, choice types ([x], one value only), primitive formats (the specification's regular
 // expressions), `_element` companions, empty elements (ele-1), contained resources and Bundle
-// entries (each validated as its own resource), reference formats, and the FHIRPath
+// entries (each validated as its own resource), reference formats, urn:uuid/urn:oid references
+// that must resolve to a fullUrl of the Bundle around them, and the FHIRPath
 // invariants of the base specification (dom-*, per-1, pat-1, …; warnings stay warnings).
 #pragma once
 

@@ -161,3 +161,37 @@ TEST(ValidatorInvariants, WarningsStayWarnings) {
 
 }  // namespace
 }  // namespace adapter::validate
+
+namespace adapter::validate {
+namespace {
+
+TEST(ValidatorBundles, UrnReferencesResolveInsideTheirBundle) {
+  // A transaction whose Observation points at a Patient that is not in it.
+  EXPECT_THAT(issues(R"({"resourceType": "Bundle", "type": "transaction", "entry": [
+    {"fullUrl": "urn:uuid:11111111-1111-5111-8111-111111111111",
+     "resource": {"resourceType": "Patient", "active": true},
+     "request": {"method": "POST", "url": "Patient"}},
+    {"fullUrl": "urn:uuid:22222222-2222-5222-8222-222222222222",
+     "resource": {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+       "subject": {"reference": "urn:uuid:11111111-1111-5111-8111-111111111111"},
+       "performer": [{"reference": "urn:uuid:33333333-3333-5333-8333-333333333333"}]},
+     "request": {"method": "POST", "url": "Observation"}}]})"),
+              ElementsAre("not-found Bundle.entry[1].resource.performer[0].reference"));
+  // A document Bundle inside a transaction: its references resolve among its own entries or,
+  // failing that, among the outer Bundle's.
+  EXPECT_THAT(issues(R"({"resourceType": "Bundle", "type": "transaction", "entry": [
+    {"fullUrl": "urn:uuid:11111111-1111-5111-8111-111111111111",
+     "resource": {"resourceType": "Patient", "active": true},
+     "request": {"method": "POST", "url": "Patient"}},
+    {"fullUrl": "urn:uuid:44444444-4444-5444-8444-444444444444",
+     "resource": {"resourceType": "Bundle", "type": "collection", "entry": [
+       {"fullUrl": "urn:uuid:55555555-5555-5555-8555-555555555555",
+        "resource": {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+          "subject": {"reference": "urn:uuid:11111111-1111-5111-8111-111111111111"},
+          "hasMember": [{"reference": "urn:uuid:55555555-5555-5555-8555-555555555555"}]}}]},
+     "request": {"method": "POST", "url": "Bundle"}}]})"),
+              IsEmpty());
+}
+
+}  // namespace
+}  // namespace adapter::validate

@@ -60,6 +60,9 @@ const mutations = [
   ["empty element", "Patient-example.json", (r) => { r.contact[0].name = {}; }, "Patient.contact[0].name"],
   ["bad reference", "Observation-example.json", (r) => { r.subject.reference = "Patient example"; }, "Observation.subject.reference"],
   ["bad entry inside a Bundle", "Bundle-bundle-transaction.json", (r) => { r.entry[0].resource.birthDate = "1974-13-01"; }, "Bundle.entry[0].resource.birthDate"],
+  ["urn:uuid reference to no entry of the Bundle", "Bundle-bundle-transaction.json",
+   (r) => { r.entry[0].resource.managingOrganization = { reference: "urn:uuid:00000000-0000-5000-8000-000000000000" }; },
+   "Bundle.entry[0].resource.managingOrganization.reference"],
 ];
 
 for (const [what, file, mutate, location] of mutations) {
