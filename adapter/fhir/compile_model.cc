@@ -91,9 +91,24 @@ struct Invariant {
   std::string human;
 };
 
+// A required terminology binding of the base specification.
+struct Binding {
+  std::string path;       // "Patient.gender"
+  std::string value_set;  // canonical URL without version
+};
+
+// A value set the validator can check locally: the codes of its expansion (system, code).
+// `expandable` is false when it draws on code systems the package does not hold (UCUM, BCP-13).
+struct Expansion {
+  bool expandable = true;
+  std::set<std::pair<std::string, std::string>> codes;
+};
+
 struct Compiled {
   std::map<std::string, Type> types;
   std::vector<Invariant> invariants;
+  std::vector<Binding> bindings;
+  std::map<std::string, Expansion> value_sets;
   std::vector<Inherited> inherited;
   std::string source;  // "hl7.fhir.r4.examples#4.0.1"
   std::string fhir_version;
@@ -163,6 +178,7 @@ class DefinitionReader {
     if (!add_type(name, std::move(type))) return;
     if (role == Role::type) read_elements(name);
     read_invariants(name, role);
+    if (role == Role::type) read_bindings();
   }
 
  private:
@@ -202,6 +218,23 @@ class DefinitionReader {
             {path, std::string(key), std::string(string_member(c, "severity")),
              std::string(expression), std::string(string_member(c, "human"))});
       }
+    }
+  }
+
+  // Required bindings this definition introduces on coded elements (base path = own path).
+  void read_bindings() {
+    const JsonValue* snapshot = sd_.find("snapshot");
+    const JsonValue* elements = snapshot != nullptr ? snapshot->find("element") : nullptr;
+    if (elements == nullptr) return;
+    for (const JsonValue& e : elements->items()) {
+      const JsonValue* binding = e.find("binding");
+      if (binding == nullptr || string_member(*binding, "strength") != "required") continue;
+      std::string_view value_set = string_member(*binding, "valueSet");
+      value_set = value_set.substr(0, value_set.find('|'));
+      const std::string_view path = string_member(e, "path");
+      const JsonValue* base = e.find("base");
+      if (value_set.empty() || base == nullptr || string_member(*base, "path") != path) continue;
+      out_.bindings.push_back({std::string(path), std::string(value_set)});
     }
   }
 
@@ -358,6 +391,82 @@ void check(const Compiled& model, Outcome& problems) {
   }
 }
 
+void add_concepts(const JsonValue& concepts, const std::string& system,
+                  std::set<std::pair<std::string, std::string>>& codes) {
+  for (const JsonValue& item : concepts.items()) {
+    codes.emplace(system, std::string(string_member(item, "code")));
+    if (const JsonValue* children = item.find("concept")) add_concepts(*children, system, codes);
+  }
+}
+
+// The codes of every value set a required binding names, from the package's ValueSets and
+// CodeSystems: whole code systems (with nested concepts), listed concepts, excludes. A value
+// set that needs filters, imports or code systems outside the package is not expandable.
+void expand_value_sets(const std::filesystem::path& package, Compiled& out, Outcome& problems) {
+  std::set<std::string> wanted;
+  for (const Binding& binding : out.bindings)
+    wanted.insert(binding.value_set);
+  std::map<std::string, JsonDocument> value_sets;
+  std::map<std::string, JsonDocument> code_systems;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(package, error)) {
+    const std::string file = entry.path().filename().string();
+    const bool is_value_set = file.starts_with("ValueSet-");
+    if (!(is_value_set || file.starts_with("CodeSystem-")) || !file.ends_with(".json")) continue;
+    Result<std::string> text = read_bounded(entry.path().string(), kMaxFileBytes);
+    if (!text) continue;
+    Result<JsonDocument> document = JsonDocument::parse(text.value());
+    if (!document) continue;
+    const std::string url(string_member(document->root(), "url"));
+    if (is_value_set && !wanted.contains(url)) continue;
+    (is_value_set ? value_sets : code_systems).emplace(url, std::move(document).value());
+  }
+  auto include_codes = [&](const JsonValue& include, Expansion& expansion,
+                           std::set<std::pair<std::string, std::string>>& codes) {
+    const std::string system(string_member(include, "system"));
+    if (system.empty() || include.find("filter") != nullptr ||
+        include.find("valueSet") != nullptr) {
+      expansion.expandable = false;
+      return;
+    }
+    if (const JsonValue* concepts = include.find("concept")) {
+      for (const JsonValue& item : concepts->items())
+        codes.emplace(system, std::string(string_member(item, "code")));
+      return;
+    }
+    const auto cs = code_systems.find(system);
+    if (cs == code_systems.end() || string_member(cs->second.root(), "content") != "complete") {
+      expansion.expandable = false;
+      return;
+    }
+    if (const JsonValue* concepts = cs->second.root().find("concept")) {
+      add_concepts(*concepts, system, codes);
+    }
+  };
+  for (const std::string& url : wanted) {
+    Expansion& expansion = out.value_sets[url];
+    const auto vs = value_sets.find(url);
+    const JsonValue* compose = vs != value_sets.end() ? vs->second.root().find("compose") : nullptr;
+    if (compose == nullptr) {
+      expansion.expandable = false;
+      continue;
+    }
+    if (const JsonValue* includes = compose->find("include")) {
+      for (const JsonValue& include : includes->items())
+        include_codes(include, expansion, expansion.codes);
+    }
+    if (const JsonValue* excludes = compose->find("exclude")) {
+      std::set<std::pair<std::string, std::string>> excluded;
+      for (const JsonValue& exclude : excludes->items())
+        include_codes(exclude, expansion, excluded);
+      for (const auto& code : excluded)
+        expansion.codes.erase(code);
+    }
+    if (!expansion.expandable) expansion.codes.clear();
+  }
+  if (error) problems.error(IssueType::exception, "", package.string() + ": " + error.message());
+}
+
 Result<Compiled> compile_package(const std::filesystem::path& package) {
   Compiled out;
   Outcome problems;
@@ -401,6 +510,8 @@ Result<Compiled> compile_package(const std::filesystem::path& package) {
     if (role == Role::skip) continue;
     DefinitionReader(document->root(), file.filename().string(), out, problems).read(role);
   }
+
+  expand_value_sets(package, out, problems);
 
   Type system;
   system.kind = "system";
@@ -460,12 +571,31 @@ std::string to_model_json(const Compiled& model) {
                                            str(invariant.human)};
     invariants.push_back(doc.make_array(fields));
   }
+  std::vector<JsonValue> bindings;
+  for (const Binding& binding : model.bindings) {
+    const std::vector<JsonValue> fields = {str(binding.path), str(binding.value_set)};
+    bindings.push_back(doc.make_array(fields));
+  }
+  // [url, expandable, [system, code, system, code, …]]
+  std::vector<JsonValue> value_sets;
+  for (const auto& [url, expansion] : model.value_sets) {
+    std::vector<JsonValue> codes;
+    for (const auto& [system, code] : expansion.codes) {
+      codes.push_back(str(system));
+      codes.push_back(str(code));
+    }
+    const std::vector<JsonValue> fields = {str(url), JsonValue::boolean(expansion.expandable),
+                                           doc.make_array(codes)};
+    value_sets.push_back(doc.make_array(fields));
+  }
   const std::vector<JsonMember> members = {
       {doc.make_key("format"), doc.make_number("1")},
       {doc.make_key("fhirVersion"), str(model.fhir_version)},
       {doc.make_key("source"), str(model.source)},
       {doc.make_key("types"), doc.make_array(types)},
       {doc.make_key("invariants"), doc.make_array(invariants)},
+      {doc.make_key("bindings"), doc.make_array(bindings)},
+      {doc.make_key("valueSets"), doc.make_array(value_sets)},
   };
   return to_json(doc.make_object(members)) + "\n";
 }

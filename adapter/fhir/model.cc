@@ -84,6 +84,8 @@ struct Model::Data {
   std::vector<TypeInfo> types;                 // sorted by name; never resized once loaded
   std::vector<const TypeInfo*> element_types;  // what every ElementInfo::types views
   std::vector<Invariant> invariants;
+  std::vector<Binding> bindings;
+  std::vector<ValueSetExpansion> value_sets;  // sorted by url
 };
 
 namespace {
@@ -287,7 +289,47 @@ Result<Model> Model::from_json(std::string_view compiled) {
                                  f[3].as_string(), f[4].as_string()});
     }
   }
+  if (const JsonValue* bindings = root.find("bindings"); bindings != nullptr) {
+    for (const JsonValue& item : bindings->items()) {
+      const auto f = item.items();
+      if (f.size() != 2 || !f[0].is_string() || !f[1].is_string()) {
+        return Outcome::of(Severity::error, IssueType::structure, "expected [path, valueSet]",
+                           "/bindings");
+      }
+      data.bindings.push_back({f[0].as_string(), f[1].as_string()});
+    }
+  }
+  if (const JsonValue* value_sets = root.find("valueSets"); value_sets != nullptr) {
+    for (const JsonValue& item : value_sets->items()) {
+      const auto f = item.items();
+      if (f.size() != 3 || !f[0].is_string() || !f[1].is_bool() || !f[2].is_array() ||
+          f[2].size() % 2 != 0) {
+        return Outcome::of(Severity::error, IssueType::structure,
+                           "expected [url, expandable, [system, code, …]]", "/valueSets");
+      }
+      ValueSetExpansion expansion{f[0].as_string(), f[1].as_bool(), {}};
+      const auto codes = f[2].items();
+      for (std::size_t i = 0; i + 1 < codes.size(); i += 2) {
+        expansion.codes.emplace_back(codes[i].as_string(), codes[i + 1].as_string());
+      }
+      data.value_sets.push_back(std::move(expansion));
+    }
+    std::sort(data.value_sets.begin(), data.value_sets.end(),
+              [](const ValueSetExpansion& a, const ValueSetExpansion& b) { return a.url < b.url; });
+  }
   return model;
+}
+
+std::span<const Binding> Model::bindings() const {
+  return data_ ? std::span<const Binding>(data_->bindings) : std::span<const Binding>();
+}
+
+const ValueSetExpansion* Model::value_set(std::string_view url) const {
+  if (!data_) return nullptr;
+  const auto it =
+      std::lower_bound(data_->value_sets.begin(), data_->value_sets.end(), url,
+                       [](const ValueSetExpansion& a, std::string_view b) { return a.url < b; });
+  return it != data_->value_sets.end() && it->url == url ? &*it : nullptr;
 }
 
 std::span<const Invariant> Model::invariants() const {

@@ -38,6 +38,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "adapter/fhir/outcome.h"
@@ -107,6 +108,20 @@ struct Invariant {
   std::string_view human;  // the specification's description
 };
 
+// A required terminology binding of the base specification on a coded element.
+struct Binding {
+  std::string_view path;       // "Patient.gender"
+  std::string_view value_set;  // canonical URL, without version
+};
+
+// The codes of a value set, expanded at build time from the package's ValueSets and
+// CodeSystems; `expandable` is false when it needs code systems the package does not hold.
+struct ValueSetExpansion {
+  std::string_view url;
+  bool expandable = false;
+  std::vector<std::pair<std::string_view, std::string_view>> codes;  // (system, code), sorted
+};
+
 class Model {
  public:
   Model();
@@ -125,6 +140,8 @@ class Model {
   std::size_t type_count() const;
   std::span<const TypeInfo> types() const;        // all of them, sorted by name
   std::span<const Invariant> invariants() const;  // in definition order
+  std::span<const Binding> bindings() const;
+  const ValueSetExpansion* value_set(std::string_view url) const;  // nullptr when unknown
 
  private:
   struct Data;

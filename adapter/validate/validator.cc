@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -96,9 +97,22 @@ std::string corrected(const fhir::Invariant& invariant) {
 struct Validator::State {
   const fhir::Model* model = nullptr;
   std::vector<CompiledInvariant> compiled;
-  std::map<const void*, Invariants> by_owner;  // TypeInfo* or ElementInfo*
+  std::unordered_map<const void*, Invariants> by_owner;  // TypeInfo* or ElementInfo*
   std::vector<std::string> skipped;
   std::vector<Primitive> primitives;  // by the type's position in model->types()
+
+  // Required bindings by element, with the codes of their value sets.
+  struct ValueSetCodes {
+    const fhir::ValueSetExpansion* expansion = nullptr;
+    std::unordered_map<std::string_view, std::unordered_set<std::string_view>> by_system;
+    std::unordered_set<std::string_view> codes;
+  };
+  std::map<std::string_view, ValueSetCodes> value_sets;
+  std::unordered_map<const fhir::ElementInfo*, const ValueSetCodes*> bindings;
+  const ValueSetCodes* binding(const fhir::ElementInfo& element) const {
+    const auto it = bindings.find(&element);
+    return it == bindings.end() ? nullptr : it->second;
+  }
 
   Primitive primitive(const TypeInfo& type) const {
     const auto index = static_cast<std::size_t>(&type - model->types().data());
@@ -170,6 +184,47 @@ class Walk {
   Mark enter_index(std::size_t index) {
     path_.push_back({{}, index});
     return Mark{*this};
+  }
+
+  // A required binding: the code, Coding or one of the CodeableConcept's codings must be in
+  // the value set. Value sets of code systems outside the package are reported as not checked.
+  void check_binding(const Validator::State::ValueSetCodes& codes, const JsonValue& json,
+                     const TypeInfo& type) {
+    const std::string_view url = codes.expansion->url;
+    if (!codes.expansion->expandable) {
+      add(fhir::Severity::information, IssueType::informational,
+          fmt::format("not checked against {}: its code system is not available offline", url));
+      return;
+    }
+    auto in_value_set = [&](const JsonValue& coding) {
+      const JsonValue* system = coding.find("system");
+      const JsonValue* code = coding.find("code");
+      if (code == nullptr || !code->is_string()) return false;
+      if (system == nullptr || !system->is_string()) return codes.codes.contains(code->as_string());
+      const auto in_system = codes.by_system.find(system->as_string());
+      return in_system != codes.by_system.end() && in_system->second.contains(code->as_string());
+    };
+    const std::string_view kind = type.name();
+    if (json.is_string()) {
+      if (!codes.codes.contains(json.as_string())) {
+        error(IssueType::code_invalid,
+              fmt::format("\"{}\" is not in the value set {} (required binding)", json.as_string(),
+                          url));
+      }
+    } else if (kind == "Coding") {
+      if (json.find("code") != nullptr && !in_value_set(json)) {
+        error(IssueType::code_invalid,
+              fmt::format("the coding is not in the value set {} (required binding)", url));
+      }
+    } else if (kind == "CodeableConcept") {
+      const JsonValue* codings = json.find("coding");
+      const auto list = codings != nullptr && codings->is_array() ? codings->items()
+                                                                  : std::span<const JsonValue>{};
+      if (std::none_of(list.begin(), list.end(), in_value_set)) {
+        error(IssueType::code_invalid,
+              fmt::format("no coding from the value set {} (required binding)", url));
+      }
+    }
   }
 
   static const JsonValue* companion_of(const JsonValue& json, std::string_view name) {
@@ -364,6 +419,7 @@ class Walk {
           continue;
         }
         single(items[i], type, false, contained);
+        if (const auto* codes = state_.binding(element)) check_binding(*codes, items[i], type);
         if (const Invariants* invariants = state_.find(&element))
           check(*invariants, items[i], type);
       }
@@ -379,6 +435,7 @@ class Walk {
       return;
     }
     single(json, type, resource_id, contained);
+    if (const auto* codes = state_.binding(element)) check_binding(*codes, json, type);
     if (const Invariants* invariants = state_.find(&element); invariants && json.is_object()) {
       check(*invariants, json, type);
     }
@@ -559,6 +616,26 @@ Validator::Validator(const fhir::Model& model) : state_(std::make_unique<State>(
       owner = model.type(invariant.path.substr(0, dot))->element(name);
     }
     state_->by_owner[owner].push_back(&compiled);
+  }
+  for (const fhir::Binding& binding : model.bindings()) {
+    const std::size_t dot = binding.path.rfind('.');
+    const TypeInfo* parent =
+        dot == std::string_view::npos ? nullptr : model.type(binding.path.substr(0, dot));
+    std::string_view name = dot == std::string_view::npos ? "" : binding.path.substr(dot + 1);
+    if (name.ends_with("[x]")) name.remove_suffix(3);
+    const fhir::ElementInfo* element = parent != nullptr ? parent->element(name) : nullptr;
+    const fhir::ValueSetExpansion* expansion = model.value_set(binding.value_set);
+    if (element == nullptr || expansion == nullptr) continue;
+    auto [it, added] = state_->value_sets.try_emplace(expansion->url);
+    State::ValueSetCodes& codes = it->second;
+    if (added) {
+      codes.expansion = expansion;
+      for (const auto& [system, code] : expansion->codes) {
+        codes.by_system[system].insert(code);
+        codes.codes.insert(code);
+      }
+    }
+    state_->bindings[element] = &codes;
   }
 }
 

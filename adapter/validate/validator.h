@@ -8,8 +8,9 @@
 // types, choice types ([x], one value only), primitive formats (the specification's regular
 // expressions), `_element` companions, empty elements (ele-1), contained resources and Bundle
 // entries (each validated as its own resource), reference formats, urn:uuid/urn:oid references
-// that must resolve to a fullUrl of the Bundle around them, and the FHIRPath
-// invariants of the base specification (dom-*, per-1, pat-1, …; warnings stay warnings).
+// that must resolve to a fullUrl of the Bundle around them, the FHIRPath invariants of the
+// base specification (dom-*, per-1, pat-1, …; warnings stay warnings) and its required
+// bindings (value sets expanded at build time; external code systems: information only).
 #pragma once
 
 #include <memory>

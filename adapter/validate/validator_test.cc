@@ -195,3 +195,41 @@ TEST(ValidatorBundles, UrnReferencesResolveInsideTheirBundle) {
 
 }  // namespace
 }  // namespace adapter::validate
+
+namespace adapter::validate {
+namespace {
+
+TEST(ValidatorBindings, RequiredBindingsOfTheBaseSpecification) {
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "gender": "mle"})"),
+              ElementsAre("code-invalid Patient.gender"));
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "gender": "female"})"), IsEmpty());
+  // A CodeableConcept: one coding from the value set is enough; none is an error.
+  EXPECT_THAT(issues(R"({"resourceType": "Condition", "subject": {"reference": "Patient/1"},
+    "clinicalStatus": {"coding": [{"system": "http://example.org/local", "code": "x"},
+      {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]}})"),
+              IsEmpty());
+  EXPECT_THAT(issues(R"({"resourceType": "Condition", "subject": {"reference": "Patient/1"},
+    "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+    "code": "healthy"}]}})"),
+              ElementsAre("code-invalid Condition.clinicalStatus"));
+  EXPECT_THAT(issues(R"({"resourceType": "Condition", "subject": {"reference": "Patient/1"},
+    "clinicalStatus": {"text": "active"}})"),
+              ElementsAre("code-invalid Condition.clinicalStatus"));
+}
+
+TEST(ValidatorBindings, CodeSystemsOutsideThePackageAreInformationNotErrors) {
+  const auto document =
+      fhir::JsonDocument::parse(R"({"resourceType": "Patient", "text": {"status": "generated",
+        "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},
+        "photo": [{"contentType": "image/whatever"}]})")
+          .value();
+  const Validator validator(model());
+  const fhir::Outcome outcome = validator.validate(document.root());
+  EXPECT_FALSE(outcome.has_errors());
+  ASSERT_EQ(outcome.size(), 1U);
+  EXPECT_EQ(outcome.issues()[0].severity, fhir::Severity::information);
+  EXPECT_EQ(outcome.issues()[0].expression, "Patient.photo[0].contentType");
+}
+
+}  // namespace
+}  // namespace adapter::validate

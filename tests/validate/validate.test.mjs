@@ -54,6 +54,7 @@ const mutations = [
   ["missing required element", "Observation-example.json", (r) => { delete r.status; }, "Observation.status"],
   ["bad date", "Patient-example.json", (r) => { r.birthDate = "1974-02-30"; }, "Patient.birthDate"],
   ["unknown element", "Patient-example.json", (r) => { r.name[1].nickname = "Jim"; }, "Patient.name[1].nickname"],
+  ["code outside a required binding", "Patient-example.json", (r) => { r.gender = "mle"; }, "Patient.gender"],
   ["two values for one choice", "Observation-example.json", (r) => { r.valueString = "also"; }, "Observation.valueString"],
   ["array where one value is allowed", "Patient-example.json", (r) => { r.gender = [r.gender]; }, "Patient.gender"],
   ["single value where an array is required", "Patient-example.json", (r) => { r.name = r.name[0]; }, "Patient.name"],
