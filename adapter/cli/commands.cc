@@ -71,19 +71,23 @@ Usage:
   fhir-adapter unmap [--mappings DIR] [--profiles DIR] [--no-check] FILE|-
       Map a FHIR Bundle (or one resource) back to an input document; the result is
       checked like `check` unless --no-check. Exit 1 when nothing matches or it is invalid.
-  fhir-adapter validate [--max-bytes N] [--max-depth N] FILE...|-
+  fhir-adapter validate [--profile URL] [--profiles DIR] [--max-bytes N] [--max-depth N]
+                        FILE...|-
       Validate FHIR R4 resources against the base specification (structure, cardinality,
       types, primitive formats, choice types, contained resources, Bundle entries,
-      references). One file: its OperationOutcome; several: one JSON line
-      {"file":...,"outcome":...} each, so a folder of thousands validates in one process.
-      Exit 0 when no file has an error-level issue, 1 otherwise.
+      references, invariants, required bindings) and the project's profiles: those
+      meta.profile names, and --profile URL for the top resource. One file: its
+      OperationOutcome; several: one JSON line {"file":...,"outcome":...} each, so a
+      folder of thousands validates in one process. Exit 0 when no file has an
+      error-level issue, 1 otherwise.
   fhir-adapter --help | --version
 
 Options:
   --mappings DIR   folder with input/ and deadlines.json (default: $FHIR_ADAPTER_MAPPINGS,
                    else the build's own mappings/ folder)
   --kinds K,K      map/unmap: load only these kinds' templates (when working on one)
-  --profiles DIR   folder with ig.json (the canonical base URL); default: beside mappings/
+  --profiles DIR   folder with ig.json (the canonical base URL) and the project's profiles,
+                   CodeSystems and ValueSets; default: beside mappings/
   --max-bytes N    largest accepted document in bytes (default 67108864)
   --max-depth N    deepest accepted JSON nesting (default 128)
 
@@ -647,13 +651,28 @@ int run_unmap(const std::vector<std::string>& args, Streams io) {
 // validate
 
 int run_validate(const std::vector<std::string>& args, Streams io) {
-  const Arguments arguments = parse_arguments(args, 1, {"max-bytes", "max-depth"});
+  const Arguments arguments =
+      parse_arguments(args, 1, {"max-bytes", "max-depth", "profile", "profiles", "mappings"});
   if (arguments.positional.empty()) throw UsageError("validate needs at least one FILE (or -)");
   auto model = fhir::Model::r4();
   if (!model.ok()) return fail(io, model.problems(), kUsageOrIo, "cannot load the FHIR R4 model");
-  const validate::Validator validator(*model);
+  const std::string folder = profiles_folder(arguments);
+  auto profiles = validate::ProfileSet::load(folder, *model);
+  if (!profiles.ok()) {
+    return fail(io, profiles.problems(), kUsageOrIo, "cannot load the profiles in " + folder);
+  }
+  const std::string* profile = arguments.get("profile");
+  if (profile != nullptr && !profiles->contains(*profile)) {
+    return fail(io,
+                Outcome::of(Severity::error, IssueType::not_found,
+                            "the profile " + *profile + " is not in " + folder),
+                kUsageOrIo, "unknown profile");
+  }
+  const validate::Validator validator(*model, &*profiles);
+  const std::string_view requested = profile != nullptr ? std::string_view(*profile) : "";
   const FileTally tally = check_files(
-      arguments, io, [&](const fhir::JsonValue& resource) { return validator.validate(resource); },
+      arguments, io,
+      [&](const fhir::JsonValue& resource) { return validator.validate(resource, requested); },
       false);
   io.err << "validated " << arguments.positional.size()
          << (arguments.positional.size() == 1 ? " resource: " : " resources: ") << tally.valid

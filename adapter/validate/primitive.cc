@@ -173,11 +173,16 @@ bool is_uuid(std::string_view text) {
 // 1: base64 alphabet (incl. '='), 2: whitespace, 0: anything else.
 constexpr std::array<std::uint8_t, 256> kBase64Classes = [] {
   std::array<std::uint8_t, 256> table{};
-  for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<std::size_t>(c)] = 1;
-  for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = 1;
-  for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = 1;
-  for (const char c : {'+', '/', '='}) table[static_cast<unsigned char>(c)] = 1;
-  for (const char c : {' ', '\t', '\r', '\n'}) table[static_cast<unsigned char>(c)] = 2;
+  for (int c = 'A'; c <= 'Z'; ++c)
+    table[static_cast<std::size_t>(c)] = 1;
+  for (int c = 'a'; c <= 'z'; ++c)
+    table[static_cast<std::size_t>(c)] = 1;
+  for (int c = '0'; c <= '9'; ++c)
+    table[static_cast<std::size_t>(c)] = 1;
+  for (const char c : {'+', '/', '='})
+    table[static_cast<unsigned char>(c)] = 1;
+  for (const char c : {' ', '\t', '\r', '\n'})
+    table[static_cast<unsigned char>(c)] = 2;
   return table;
 }();
 

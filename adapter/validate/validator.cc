@@ -96,6 +96,7 @@ std::string corrected(const fhir::Invariant& invariant) {
 
 struct Validator::State {
   const fhir::Model* model = nullptr;
+  const ProfileSet* profiles = nullptr;
   std::vector<CompiledInvariant> compiled;
   std::unordered_map<const void*, Invariants> by_owner;  // TypeInfo* or ElementInfo*
   std::vector<std::string> skipped;
@@ -163,6 +164,7 @@ class Walk {
     if (bundle) open_bundle(json);
     object(json, *type, true);
     if (bundle) close_bundle();
+    if (state_.profiles != nullptr) profiles(json);
     resource_ = outer;
     root_ = outer_root;
   }
@@ -484,6 +486,33 @@ class Walk {
     check(json);
   }
 
+  // The profiles meta.profile names, and the one the caller asked for on the top resource.
+  void profiles(const JsonValue& json) {
+    fhir::Issue place;
+    locate(place);
+    auto apply = [&](std::string_view url) {
+      if (!state_.profiles->check(url, json, outcome_, place.expression, place.location)) {
+        fhir::Issue issue = place;
+        issue.severity = fhir::Severity::information;
+        issue.type = IssueType::informational;
+        issue.message =
+            fmt::format("profile {} is not known here: checked against the base only", url);
+        outcome_.add(std::move(issue));
+      }
+    };
+    if (!requested_profile_.empty() && path_.empty()) apply(requested_profile_);
+    const JsonValue* meta = json.find("meta");
+    const JsonValue* listed = meta != nullptr ? meta->find("profile") : nullptr;
+    for (const JsonValue& url :
+         listed != nullptr && listed->is_array() ? listed->items() : std::span<const JsonValue>{}) {
+      if (url.is_string() && url.as_string() != requested_profile_) apply(url.as_string());
+    }
+  }
+
+ public:
+  std::string_view requested_profile_;
+
+ private:
   // urn:uuid: and urn:oid: references must resolve to an entry's fullUrl: in the Bundle
   // they occur in, or in a Bundle around it. Hash sets keep a Bundle linear in its size.
   struct PendingReference {
@@ -574,8 +603,12 @@ class Walk {
 
 }  // namespace
 
-Validator::Validator(const fhir::Model& model) : state_(std::make_unique<State>()) {
+Validator::Validator(const fhir::Model& model) : Validator(model, nullptr) {}
+
+Validator::Validator(const fhir::Model& model, const ProfileSet* profiles)
+    : state_(std::make_unique<State>()) {
   state_->model = &model;
+  state_->profiles = profiles;
   for (const TypeInfo& type : model.types()) {
     state_->primitives.push_back(type.is_primitive() ? primitive_of(type.name())
                                                      : Primitive::unchecked);
@@ -648,8 +681,18 @@ const std::vector<std::string>& Validator::skipped_invariants() const {
 }
 
 fhir::Outcome Validator::validate(const JsonValue& resource) const {
+  return validate(resource, {});
+}
+
+fhir::Outcome Validator::validate(const JsonValue& resource, std::string_view profile) const {
   fhir::Outcome outcome;
   Walk walk(*state_, outcome);
+  walk.requested_profile_ = profile;
+  if (!profile.empty() && (state_->profiles == nullptr || !state_->profiles->contains(profile))) {
+    outcome.error(IssueType::not_found, "",
+                  fmt::format("the profile {} is not known to the adapter", profile));
+    return outcome;
+  }
   walk.resource(resource, nullptr);
   return outcome;
 }

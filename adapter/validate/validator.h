@@ -20,6 +20,7 @@
 #include "adapter/fhir/json.h"
 #include "adapter/fhir/model.h"
 #include "adapter/fhir/outcome.h"
+#include "adapter/validate/profile.h"
 
 namespace adapter::validate {
 
@@ -27,12 +28,17 @@ class Validator {
  public:
   // Compiles the base specification's FHIRPath invariants of `model` once.
   explicit Validator(const fhir::Model& model);
+  // With the project's profiles: every resource is also checked against the profiles its
+  // meta.profile names (an unknown profile is information, not an error).
+  Validator(const fhir::Model& model, const ProfileSet* profiles);
   Validator(Validator&&) noexcept;
   Validator& operator=(Validator&&) noexcept;
   ~Validator();
 
   // Every problem of `resource`; no error-level issue means it conforms. Thread-safe.
   fhir::Outcome validate(const fhir::JsonValue& resource) const;
+  // Also against `profile` (a StructureDefinition URL of the ProfileSet), for the top resource.
+  fhir::Outcome validate(const fhir::JsonValue& resource, std::string_view profile) const;
 
   // Invariants the FHIRPath engine could not compile ("key: problem"); none expected.
   const std::vector<std::string>& skipped_invariants() const;
