@@ -81,3 +81,41 @@ for (const [what, file, mutate, location] of mutations) {
     assert.deepEqual(errors.map((i) => i.expression[0]), [location], JSON.stringify(errors, null, 1));
   });
 }
+
+// The project's profiles (profiles/): a mapped resource conforms; broken copies are reported
+// where the profile constrains them.
+const golden = join(here, "..", "mapping", "golden");
+const canonical = JSON.parse(readFileSync(join(here, "..", "..", "profiles", "ig.json"), "utf8")).canonical;
+function mappedResource(file, type) {
+  const bundle = JSON.parse(readFileSync(join(golden, file), "utf8"));
+  return structuredClone(bundle.entry.find((e) => e.resource.resourceType === type).resource);
+}
+function validateWith(resource, name, profile) {
+  const path = join(tmp, `${name}.json`);
+  writeFileSync(path, JSON.stringify(resource));
+  const run = spawnSync(binary, ["validate", ...(profile ? ["--profile", profile] : []), path],
+                        { encoding: "utf8" });
+  return { status: run.status, errors: JSON.parse(run.stdout).issue.filter((i) => i.severity === "error") };
+}
+
+test("a mapped Patient conforms to tsb-patient, named by meta.profile and by --profile", () => {
+  const patient = mappedResource("01-referral.bundle.json", "Patient");
+  assert.equal(validateWith(patient, "patient-ok").status, 0);
+  assert.equal(validateWith(patient, "patient-ok2", `${canonical}/StructureDefinition/tsb-patient`).status, 0);
+});
+
+const profileMutations = [
+  ["the ETH label removed", "01-referral.bundle.json", "Patient", (r) => { r.meta.security = [{ system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "PSY" }]; }, "Patient.meta.security"],
+  ["a pathway activity outside the project's code system", "02-referral-assessment.bundle.json", "Task",
+   (r) => { r.code.coding[0].code = "not-an-activity"; }, "Task.code"],
+  ["the FNR slice's value removed", "01-referral.bundle.json", "Patient", (r) => { delete r.identifier[0].value; }, "Patient.identifier[0].value"],
+];
+for (const [what, file, type, mutate, location] of profileMutations) {
+  test(`profile mutation: ${what} is reported at ${location}`, () => {
+    const resource = mappedResource(file, type);
+    mutate(resource);
+    const { status, errors } = validateWith(resource, what.replace(/\W+/g, "-"));
+    assert.equal(status, 1);
+    assert.ok(errors.some((e) => e.expression[0] === location), JSON.stringify(errors, null, 1));
+  });
+}
