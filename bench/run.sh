@@ -98,10 +98,12 @@ rm -f "$list"
 node - "$out" "$js" <<'JS'
 const report = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));
 const js = JSON.parse(process.argv[3]);
-const ours = report.benchmarks.find((b) => b.aggregate_name === "median").items_per_second;
+const median = (name) => report.benchmarks.find((b) => b.aggregate_name === "median" && b.run_name === name).items_per_second;
+const ours = median("validate/resources");
+const profiled = median("validate/resources_with_profiles");
 const faster = Math.max(js.medplum, js.fhirjs);
 console.log(`machine: ${report.context.num_cpus} cpus, ${report.context.mhz_per_cpu} MHz; ${js.resources} resources (R4 clinical examples + mapped Bundles), parse included, one thread`);
-console.log(`fhir-adapter validate   ${ours.toFixed(0).padStart(7)} resources/s`);
+console.log(`fhir-adapter validate   ${ours.toFixed(0).padStart(7)} resources/s   (with the project's profiles: ${profiled.toFixed(0)}/s)`);
 console.log(`@medplum/core 4.5.2     ${js.medplum.toFixed(0).padStart(7)} resources/s   ratio ${(ours / js.medplum).toFixed(1)}x`);
 console.log(`fhir (FHIR.js) 4.12.0   ${js.fhirjs.toFixed(0).padStart(7)} resources/s   ratio ${(ours / js.fhirjs).toFixed(1)}x`);
 console.log(`against the faster JavaScript validator: ${(ours / faster).toFixed(1)}x (goal 10x)`);

@@ -29,9 +29,12 @@ std::vector<std::string> load_texts(const std::string& list) {
   return texts;
 }
 
-void validate_all(benchmark::State& state, const std::vector<std::string>* texts) {
+void validate_all(benchmark::State& state, const std::vector<std::string>* texts,
+                  bool with_profiles) {
   const adapter::fhir::Model model = adapter::fhir::Model::r4().value();
-  const adapter::validate::Validator validator(model);
+  const auto profiles =
+      adapter::validate::ProfileSet::load(ADAPTER_SOURCE_DIR "/profiles", model).value();
+  const adapter::validate::Validator validator(model, with_profiles ? &profiles : nullptr);
   std::size_t errors = 0;
   for (auto _ : state) {
     for (const std::string& text : *texts) {
@@ -61,7 +64,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   static const std::vector<std::string> texts = load_texts(list);
-  benchmark::RegisterBenchmark("validate/resources", validate_all, &texts);
+  benchmark::RegisterBenchmark("validate/resources", validate_all, &texts, false);
+  benchmark::RegisterBenchmark("validate/resources_with_profiles", validate_all, &texts, true);
   int count = static_cast<int>(rest.size());
   benchmark::Initialize(&count, rest.data());
   benchmark::RunSpecifiedBenchmarks();
