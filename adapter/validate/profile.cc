@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "adapter/fhirpath/expression.h"
+#include "adapter/validate/code_set.h"
 
 namespace adapter::validate {
 namespace {
@@ -67,11 +68,7 @@ struct Profile {
   Rule root;
 };
 
-struct Codes {
-  bool expandable = true;
-  std::unordered_map<std::string, std::unordered_set<std::string>> by_system;
-  std::unordered_set<std::string> codes;
-};
+using Codes = CodeSet;
 
 struct Instance {
   const JsonValue* value = nullptr;
@@ -171,9 +168,7 @@ void build_value_sets(ProfileSet::State& state,
   auto add_concepts = [](const JsonValue& concepts, const std::string& system, Codes& codes,
                          auto& self) -> void {
     for (const JsonValue& concept_item : concepts.items()) {
-      const std::string code(member_string(concept_item, "code"));
-      codes.by_system[system].insert(code);
-      codes.codes.insert(code);
+      codes.add(system, member_string(concept_item, "code"));
       if (const JsonValue* nested = concept_item.find("concept"))
         self(*nested, system, codes, self);
     }
@@ -182,20 +177,18 @@ void build_value_sets(ProfileSet::State& state,
     Codes codes;
     const JsonValue* compose = vs->find("compose");
     const JsonValue* includes = compose != nullptr ? compose->find("include") : nullptr;
-    if (includes == nullptr) codes.expandable = false;
+    if (includes == nullptr) codes.mark_not_expandable();
     for (const JsonValue& include :
          includes != nullptr ? includes->items() : std::span<const JsonValue>{}) {
       const std::string system(member_string(include, "system"));
       if (const JsonValue* concepts = include.find("concept")) {
-        for (const JsonValue& c : concepts->items()) {
-          codes.by_system[system].insert(std::string(member_string(c, "code")));
-          codes.codes.insert(std::string(member_string(c, "code")));
-        }
+        for (const JsonValue& c : concepts->items())
+          codes.add(system, member_string(c, "code"));
         continue;
       }
       const auto cs = code_systems.find(system);
       if (include.find("filter") != nullptr || cs == code_systems.end()) {
-        codes.expandable = false;
+        codes.mark_not_expandable();
         continue;
       }
       if (const JsonValue* concepts = cs->second->find("concept")) {
@@ -384,30 +377,12 @@ class Check {
                                                 : fhir::Severity::information;
     if (severity == fhir::Severity::information) return;  // example bindings
     const Codes* codes = state_.codes(url);
-    if (codes == nullptr || !codes->expandable) {
+    if (codes == nullptr || !codes->expandable()) {
       add(fhir::Severity::information, IssueType::informational, item,
           fmt::format("not checked against {}: not a value set the adapter can expand", url));
       return;
     }
-    auto in_set = [&](const JsonValue& coding) {
-      const std::string_view code = member_string(coding, "code");
-      const std::string_view system = member_string(coding, "system");
-      if (code.empty()) return false;
-      if (system.empty()) return codes->codes.contains(std::string(code));
-      const auto it = codes->by_system.find(std::string(system));
-      return it != codes->by_system.end() && it->second.contains(std::string(code));
-    };
-    const JsonValue& value = *item.value;
-    bool ok = true;
-    if (value.is_string()) {
-      ok = codes->codes.contains(std::string(value.as_string()));
-    } else if (value.find("coding") != nullptr) {
-      const auto codings = value.find("coding")->items();
-      ok = std::any_of(codings.begin(), codings.end(), in_set);
-    } else if (value.find("code") != nullptr) {
-      ok = in_set(value);
-    }
-    if (!ok) {
+    if (!codes->covers(*item.value)) {
       add(severity, IssueType::code_invalid, item,
           fmt::format("not in the value set {} ({} binding)", url, rule.binding_strength));
     }
@@ -452,13 +427,7 @@ fhir::Result<ProfileSet> ProfileSet::from(const std::vector<const JsonValue*>& r
         std::string_view(rule.binding_value_set).substr(0, rule.binding_value_set.find('|'));
     if (!url.empty() && set.state_->value_sets.find(url) == set.state_->value_sets.end()) {
       if (const fhir::ValueSetExpansion* base = model.value_set(url)) {
-        Codes codes;
-        codes.expandable = base->expandable;
-        for (const auto& [system, code] : base->codes) {
-          codes.by_system[std::string(system)].insert(std::string(code));
-          codes.codes.insert(std::string(code));
-        }
-        set.state_->value_sets[std::string(url)] = std::move(codes);
+        set.state_->value_sets[std::string(url)] = CodeSet(*base);
       }
     }
     for (const auto& child : rule.children)

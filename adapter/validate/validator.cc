@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "adapter/fhirpath/expression.h"
+#include "adapter/validate/code_set.h"
 #include "adapter/validate/primitive.h"
 
 namespace adapter::validate {
@@ -105,8 +106,7 @@ struct Validator::State {
   // Required bindings by element, with the codes of their value sets.
   struct ValueSetCodes {
     const fhir::ValueSetExpansion* expansion = nullptr;
-    std::unordered_map<std::string_view, std::unordered_set<std::string_view>> by_system;
-    std::unordered_set<std::string_view> codes;
+    CodeSet codes;
   };
   std::map<std::string_view, ValueSetCodes> value_sets;
   std::unordered_map<const fhir::ElementInfo*, const ValueSetCodes*> bindings;
@@ -198,34 +198,20 @@ class Walk {
           fmt::format("not checked against {}: its code system is not available offline", url));
       return;
     }
-    auto in_value_set = [&](const JsonValue& coding) {
-      const JsonValue* system = coding.find("system");
-      const JsonValue* code = coding.find("code");
-      if (code == nullptr || !code->is_string()) return false;
-      if (system == nullptr || !system->is_string()) return codes.codes.contains(code->as_string());
-      const auto in_system = codes.by_system.find(system->as_string());
-      return in_system != codes.by_system.end() && in_system->second.contains(code->as_string());
-    };
+    if (codes.codes.covers(json)) return;
     const std::string_view kind = type.name();
     if (json.is_string()) {
-      if (!codes.codes.contains(json.as_string())) {
-        error(IssueType::code_invalid,
-              fmt::format("\"{}\" is not in the value set {} (required binding)", json.as_string(),
-                          url));
-      }
+      error(IssueType::code_invalid,
+            fmt::format("\"{}\" is not in the value set {} (required binding)", json.as_string(),
+                        url));
     } else if (kind == "Coding") {
-      if (json.find("code") != nullptr && !in_value_set(json)) {
+      if (json.find("code") != nullptr) {
         error(IssueType::code_invalid,
               fmt::format("the coding is not in the value set {} (required binding)", url));
       }
     } else if (kind == "CodeableConcept") {
-      const JsonValue* codings = json.find("coding");
-      const auto list = codings != nullptr && codings->is_array() ? codings->items()
-                                                                  : std::span<const JsonValue>{};
-      if (std::none_of(list.begin(), list.end(), in_value_set)) {
-        error(IssueType::code_invalid,
-              fmt::format("no coding from the value set {} (required binding)", url));
-      }
+      error(IssueType::code_invalid,
+            fmt::format("no coding from the value set {} (required binding)", url));
     }
   }
 
@@ -663,10 +649,7 @@ Validator::Validator(const fhir::Model& model, const ProfileSet* profiles)
     State::ValueSetCodes& codes = it->second;
     if (added) {
       codes.expansion = expansion;
-      for (const auto& [system, code] : expansion->codes) {
-        codes.by_system[system].insert(code);
-        codes.codes.insert(code);
-      }
+      codes.codes = CodeSet(*expansion);
     }
     state_->bindings[element] = &codes;
   }
