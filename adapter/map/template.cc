@@ -58,7 +58,6 @@ int TemplateLibrary::add_expression(std::string_view text, bool reverse, std::st
     return -1;
   }
   expressions_.push_back(std::make_unique<fhirpath::Expression>(std::move(compiled).value()));
-  expression_texts_.emplace_back(text);
   return static_cast<int>(expressions_.size() - 1);
 }
 

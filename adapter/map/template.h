@@ -95,7 +95,6 @@ class TemplateLibrary {
   fhirpath::CompileOptions reverse_;
   std::deque<TemplateNode> nodes_;
   std::vector<std::unique_ptr<fhirpath::Expression>> expressions_;
-  std::vector<std::string> expression_texts_;
   std::vector<std::string> files_;
   std::map<std::string, const TemplateNode*, std::less<>> fragments_;
 };

@@ -81,6 +81,18 @@ constexpr Correction kCorrections[] = {
      "System.Boolean is not the FHIR type of answer[x]; R5 writes answer is boolean"},
 };
 
+// The element a definition path names: "Patient.contact" → contact of Patient,
+// "Observation.value[x]" → value of Observation, "Patient.contact.name" → name of the
+// backbone type "Patient.contact".
+const fhir::ElementInfo* element_at(const fhir::Model& model, std::string_view path) {
+  const std::size_t dot = path.rfind('.');
+  if (dot == std::string_view::npos) return nullptr;
+  const TypeInfo* parent = model.type(path.substr(0, dot));
+  std::string_view name = path.substr(dot + 1);
+  if (name.ends_with("[x]")) name.remove_suffix(3);
+  return parent != nullptr ? parent->element(name) : nullptr;
+}
+
 std::string corrected(const fhir::Invariant& invariant) {
   std::string text(invariant.expression);
   for (const Correction& correction : kCorrections) {
@@ -600,18 +612,12 @@ Validator::Validator(const fhir::Model& model, const ProfileSet* profiles)
                                                      : Primitive::unchecked);
   }
   const auto invariants = model.invariants();
+  // Reserved up front: by_owner keeps pointers into `compiled`.
   state_->compiled.reserve(invariants.size());
   for (const fhir::Invariant& invariant : invariants) {
     // The owner: a type ("Period") or an element of a type or backbone ("Patient.contact").
     const void* owner = model.type(invariant.path);
-    if (owner == nullptr) {
-      const std::size_t dot = invariant.path.rfind('.');
-      const TypeInfo* parent =
-          dot == std::string_view::npos ? nullptr : model.type(invariant.path.substr(0, dot));
-      std::string_view name = dot == std::string_view::npos ? "" : invariant.path.substr(dot + 1);
-      if (name.ends_with("[x]")) name.remove_suffix(3);
-      owner = parent != nullptr ? parent->element(name) : nullptr;
-    }
+    if (owner == nullptr) owner = element_at(model, invariant.path);
     if (owner == nullptr) {
       state_->skipped.push_back(fmt::format("{}: no element {}", invariant.key, invariant.path));
       continue;
@@ -624,25 +630,10 @@ Validator::Validator(const fhir::Model& model, const ProfileSet* profiles)
     }
     state_->compiled.push_back(
         {&invariant, std::make_unique<fhirpath::Expression>(std::move(expression).value())});
-  }
-  for (const CompiledInvariant& compiled : state_->compiled) {
-    const fhir::Invariant& invariant = *compiled.source;
-    const void* owner = model.type(invariant.path);
-    if (owner == nullptr) {
-      const std::size_t dot = invariant.path.rfind('.');
-      std::string_view name = invariant.path.substr(dot + 1);
-      if (name.ends_with("[x]")) name.remove_suffix(3);
-      owner = model.type(invariant.path.substr(0, dot))->element(name);
-    }
-    state_->by_owner[owner].push_back(&compiled);
+    state_->by_owner[owner].push_back(&state_->compiled.back());
   }
   for (const fhir::Binding& binding : model.bindings()) {
-    const std::size_t dot = binding.path.rfind('.');
-    const TypeInfo* parent =
-        dot == std::string_view::npos ? nullptr : model.type(binding.path.substr(0, dot));
-    std::string_view name = dot == std::string_view::npos ? "" : binding.path.substr(dot + 1);
-    if (name.ends_with("[x]")) name.remove_suffix(3);
-    const fhir::ElementInfo* element = parent != nullptr ? parent->element(name) : nullptr;
+    const fhir::ElementInfo* element = element_at(model, binding.path);
     const fhir::ValueSetExpansion* expansion = model.value_set(binding.value_set);
     if (element == nullptr || expansion == nullptr) continue;
     auto [it, added] = state_->value_sets.try_emplace(expansion->url);
