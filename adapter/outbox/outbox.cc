@@ -1,0 +1,436 @@
+#include "adapter/outbox/outbox.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace adapter::outbox {
+namespace {
+
+using fhir::IssueType;
+using fhir::Outcome;
+
+constexpr int kBusyTimeoutMs = 10'000;
+
+Outcome storage_error(std::string what) {
+  return Outcome::of(fhir::Severity::error, IssueType::exception, "outbox: " + std::move(what));
+}
+
+std::int64_t to_ms(Clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+}
+Clock::time_point from_ms(std::int64_t ms) {
+  return Clock::time_point(
+      std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(ms)));
+}
+
+std::string sha256_hex(std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(size * 2);
+  for (unsigned int i = 0; i < size; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xF]);
+  }
+  return hex;
+}
+
+struct DatabaseCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StatementFinalizer {
+  void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
+};
+using Database = std::unique_ptr<sqlite3, DatabaseCloser>;
+
+// A prepared statement, reset and rebound for every use.
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql) : db_(db) {
+    sqlite3_stmt* raw = nullptr;
+    status_ = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                 SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    statement_.reset(raw);
+  }
+  bool ok() const { return status_ == SQLITE_OK; }
+
+  Statement& bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(statement_.get(), index, value);
+    return *this;
+  }
+  Statement& bind(int index, std::string_view text) {
+    sqlite3_bind_text64(statement_.get(), index, text.data(), text.size(), SQLITE_TRANSIENT,
+                        SQLITE_UTF8);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(statement_.get()); }
+  void reset() {
+    sqlite3_reset(statement_.get());
+    sqlite3_clear_bindings(statement_.get());
+  }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(statement_.get(), column); }
+  std::string text(int column) const {
+    const auto* data = sqlite3_column_text(statement_.get(), column);
+    const int size = sqlite3_column_bytes(statement_.get(), column);
+    return data == nullptr
+               ? std::string()
+               : std::string(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size));
+  }
+  bool is_null(int column) const {
+    return sqlite3_column_type(statement_.get(), column) == SQLITE_NULL;
+  }
+  std::string error() const { return sqlite3_errmsg(db_); }
+
+ private:
+  sqlite3* db_;
+  std::unique_ptr<sqlite3_stmt, StatementFinalizer> statement_;
+  int status_ = SQLITE_ERROR;
+};
+
+// Resets the statement whatever way the scope is left.
+class Use {
+ public:
+  explicit Use(Statement& statement) : statement_(statement) {}
+  Use(const Use&) = delete;
+  Use& operator=(const Use&) = delete;
+  ~Use() { statement_.reset(); }
+
+ private:
+  Statement& statement_;
+};
+
+// Bodies live in their own table: the queue queries scan `message` rows, and SQLite would
+// otherwise read through every large body's overflow pages to reach the columns after it.
+constexpr std::string_view kSchema = R"SQL(
+CREATE TABLE IF NOT EXISTS message (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  endpoint        TEXT NOT NULL,
+  document_id     TEXT NOT NULL,
+  kind            TEXT NOT NULL,
+  ordering_key    TEXT NOT NULL,
+  body_sha256     TEXT NOT NULL,
+  state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  accepted_at     INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT NOT NULL DEFAULT '',
+  outcome         TEXT NOT NULL DEFAULT '',
+  finished_at     INTEGER
+);
+CREATE TABLE IF NOT EXISTS message_body (
+  id   INTEGER PRIMARY KEY REFERENCES message (id),
+  body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS message_same_body ON message (endpoint, body_sha256);
+CREATE INDEX IF NOT EXISTS message_pending ON message (endpoint, id) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS message_queue ON message (endpoint, ordering_key, id) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS message_state ON message (state, id);
+PRAGMA user_version = 1;
+)SQL";
+
+constexpr std::string_view kColumns =
+    "id, endpoint, document_id, kind, ordering_key, state, attempts, accepted_at, "
+    "next_attempt_at, last_error, outcome, finished_at";
+
+State state_of(std::string_view text) {
+  if (text == "delivered") return State::delivered;
+  if (text == "dead") return State::dead;
+  return State::pending;
+}
+
+Message read_message(const Statement& row, bool with_body) {
+  Message message;
+  message.id = row.integer(0);
+  message.endpoint = row.text(1);
+  message.document_id = row.text(2);
+  message.kind = row.text(3);
+  message.ordering_key = row.text(4);
+  message.state = state_of(row.text(5));
+  message.attempts = static_cast<int>(row.integer(6));
+  message.accepted_at = from_ms(row.integer(7));
+  message.next_attempt_at = from_ms(row.integer(8));
+  message.last_error = row.text(9);
+  message.outcome = row.text(10);
+  if (!row.is_null(11)) message.finished_at = from_ms(row.integer(11));
+  if (with_body) message.body = row.text(12);
+  return message;
+}
+
+}  // namespace
+
+std::string_view to_string(State state) {
+  switch (state) {
+    case State::pending:
+      return "pending";
+    case State::delivered:
+      return "delivered";
+    case State::dead:
+      return "dead";
+  }
+  return "pending";
+}
+
+struct Outbox::Impl {
+  Database db;
+  Statement begin, commit, rollback, find_same, insert, insert_body, due, next_due, pending,
+      delivered, retry_later, dead, retry, get, list_all, list_state;
+
+  explicit Impl(Database database)
+      : db(std::move(database)),
+        begin(db.get(), "BEGIN IMMEDIATE"),
+        commit(db.get(), "COMMIT"),
+        rollback(db.get(), "ROLLBACK"),
+        find_same(db.get(), "SELECT id FROM message WHERE endpoint = ?1 AND body_sha256 = ?2"),
+        insert(db.get(),
+               "INSERT INTO message (endpoint, document_id, kind, ordering_key, body_sha256, "
+               "accepted_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"),
+        insert_body(db.get(),
+                    "INSERT INTO message_body (id, body) VALUES (last_insert_rowid(), ?1)"),
+        due(db.get(), std::string("SELECT ") + std::string(kColumns) +
+                          ", (SELECT body FROM message_body b WHERE b.id = m.id) FROM message m "
+                          "WHERE state = 'pending' AND next_attempt_at <= ?1 AND (?3 = '' OR "
+                          "endpoint = ?3) AND NOT EXISTS (SELECT 1 FROM message p WHERE p.state = "
+                          "'pending' AND p.endpoint = m.endpoint AND p.ordering_key = "
+                          "m.ordering_key AND p.id < m.id) ORDER BY id LIMIT ?2"),
+        next_due(db.get(),
+                 "SELECT min(next_attempt_at) FROM message m WHERE state = 'pending' AND "
+                 "(?1 = '' OR endpoint = ?1) AND NOT EXISTS (SELECT 1 FROM message p WHERE "
+                 "p.state = 'pending' AND p.endpoint = m.endpoint AND p.ordering_key = "
+                 "m.ordering_key AND p.id < m.id)"),
+        pending(db.get(), "SELECT count(*) FROM message WHERE state = 'pending'"),
+        delivered(db.get(),
+                  "UPDATE message SET state = 'delivered', attempts = attempts + 1, "
+                  "finished_at = ?2, last_error = '' WHERE id = ?1 AND state = 'pending'"),
+        retry_later(db.get(),
+                    "UPDATE message SET attempts = attempts + 1, next_attempt_at = ?2, "
+                    "last_error = ?3 WHERE id = ?1 AND state = 'pending'"),
+        dead(db.get(),
+             "UPDATE message SET state = 'dead', attempts = attempts + 1, last_error = ?2, "
+             "outcome = ?3, finished_at = ?4 WHERE id = ?1 AND state = 'pending'"),
+        retry(db.get(),
+              "UPDATE message SET state = 'pending', next_attempt_at = ?2, finished_at = NULL "
+              "WHERE id = ?1 AND state = 'dead'"),
+        get(db.get(), std::string("SELECT ") + std::string(kColumns) +
+                          ", (SELECT body FROM message_body b WHERE b.id = m.id) FROM message m "
+                          "WHERE id = ?1"),
+        list_all(db.get(), std::string("SELECT ") + std::string(kColumns) +
+                               " FROM message ORDER BY id DESC LIMIT ?1"),
+        list_state(db.get(), std::string("SELECT ") + std::string(kColumns) +
+                                 " FROM message WHERE state = ?2 ORDER BY id DESC LIMIT ?1") {}
+
+  bool prepared() const {
+    for (const Statement* statement :
+         {&begin, &commit, &rollback, &find_same, &insert, &insert_body, &due, &next_due, &pending,
+          &delivered, &retry_later, &dead, &retry, &get, &list_all, &list_state}) {
+      if (!statement->ok()) return false;
+    }
+    return true;
+  }
+
+  Outcome error(std::string_view what) const {
+    return storage_error(std::string(what) + ": " + sqlite3_errmsg(db.get()));
+  }
+
+  // One UPDATE by id; whether a row changed.
+  fhir::Result<bool> update(Statement& statement, std::string_view what) {
+    Use use(statement);
+    if (statement.step() != SQLITE_DONE) return error(what);
+    return sqlite3_changes(db.get()) > 0;
+  }
+};
+
+fhir::Result<Outbox> Outbox::open(const std::string& path, Sync sync) {
+  std::error_code ignored;
+  const auto folder = std::filesystem::path(path).parent_path();
+  if (!folder.empty()) std::filesystem::create_directories(folder, ignored);
+  // Patient data: the file is readable by its owner only. SQLite would use the umask.
+  if (const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
+
+  sqlite3* raw = nullptr;
+  const int status =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  Database db(raw);
+  if (status != SQLITE_OK) {
+    return storage_error("cannot open " + path + ": " +
+                         (db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(status)));
+  }
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+  // WAL lets `send` commit while `deliver` reads; synchronous=FULL makes every commit
+  // durable (the WAL is fsynced at each commit), which is what "accepted" promises.
+  // NORMAL (the worker) syncs at checkpoints only: see Sync::worker.
+  char* message = nullptr;
+  const std::string setup = std::string("PRAGMA journal_mode = WAL; PRAGMA synchronous = ") +
+                            (sync == Sync::every_commit ? "FULL" : "NORMAL") +
+                            "; PRAGMA foreign_keys = ON;" + std::string(kSchema);
+  if (sqlite3_exec(db.get(), setup.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message != nullptr ? message : "unknown error";
+    sqlite3_free(message);
+    return storage_error("cannot prepare " + path + ": " + text);
+  }
+  auto impl = std::make_unique<Impl>(std::move(db));
+  if (!impl->prepared()) return impl->error("cannot prepare statements");
+  return Outbox(std::move(impl));
+}
+
+Outbox::Outbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Outbox::Outbox(Outbox&&) noexcept = default;
+Outbox& Outbox::operator=(Outbox&&) noexcept = default;
+Outbox::~Outbox() = default;
+
+fhir::Result<std::vector<Accepted>> Outbox::enqueue(const std::vector<NewMessage>& messages,
+                                                    Clock::time_point now) {
+  Impl& db = *impl_;
+  {
+    Use use(db.begin);
+    if (db.begin.step() != SQLITE_DONE) return db.error("cannot begin");
+  }
+  std::vector<Accepted> accepted;
+  auto fail = [&](std::string_view what) -> fhir::Result<std::vector<Accepted>> {
+    Outcome outcome = db.error(what);
+    Use use(db.rollback);
+    db.rollback.step();
+    return outcome;
+  };
+  for (const auto& message : messages) {
+    const std::string digest = sha256_hex(message.body);
+    {
+      Use use(db.find_same);
+      db.find_same.bind(1, message.endpoint).bind(2, digest);
+      if (db.find_same.step() == SQLITE_ROW) {
+        accepted.push_back({db.find_same.integer(0), true});
+        continue;
+      }
+    }
+    Use use(db.insert);
+    db.insert.bind(1, message.endpoint)
+        .bind(2, message.document_id)
+        .bind(3, message.kind)
+        .bind(4, message.ordering_key)
+        .bind(5, digest)
+        .bind(6, to_ms(now));
+    if (db.insert.step() != SQLITE_DONE) return fail("cannot store a message");
+    accepted.push_back({sqlite3_last_insert_rowid(db.db.get()), false});
+    Use use_body(db.insert_body);
+    db.insert_body.bind(1, message.body);
+    if (db.insert_body.step() != SQLITE_DONE) return fail("cannot store a message body");
+  }
+  Use use(db.commit);
+  if (db.commit.step() != SQLITE_DONE) return fail("cannot commit");
+  return accepted;
+}
+
+fhir::Result<std::vector<Message>> Outbox::due(Clock::time_point now, std::size_t limit,
+                                               const std::string& endpoint) {
+  Impl& db = *impl_;
+  Use use(db.due);
+  db.due.bind(1, to_ms(now)).bind(2, static_cast<std::int64_t>(limit)).bind(3, endpoint);
+  std::vector<Message> messages;
+  int status = SQLITE_ROW;
+  while ((status = db.due.step()) == SQLITE_ROW)
+    messages.push_back(read_message(db.due, true));
+  if (status != SQLITE_DONE) return db.error("cannot read due messages");
+  return messages;
+}
+
+fhir::Result<std::optional<Clock::time_point>> Outbox::next_due(const std::string& endpoint) {
+  Impl& db = *impl_;
+  Use use(db.next_due);
+  db.next_due.bind(1, endpoint);
+  if (db.next_due.step() != SQLITE_ROW) return db.error("cannot read the next due time");
+  if (db.next_due.is_null(0)) return std::optional<Clock::time_point>();
+  return std::optional<Clock::time_point>(from_ms(db.next_due.integer(0)));
+}
+
+fhir::Result<std::size_t> Outbox::pending_count() {
+  Impl& db = *impl_;
+  Use use(db.pending);
+  if (db.pending.step() != SQLITE_ROW) return db.error("cannot count pending messages");
+  return static_cast<std::size_t>(db.pending.integer(0));
+}
+
+fhir::Result<bool> Outbox::mark_delivered(MessageId id, Clock::time_point now) {
+  impl_->delivered.bind(1, id).bind(2, to_ms(now));
+  return impl_->update(impl_->delivered, "cannot mark a message delivered");
+}
+
+fhir::Result<bool> Outbox::retry_later(MessageId id, Clock::time_point at,
+                                       const std::string& error) {
+  impl_->retry_later.bind(1, id).bind(2, to_ms(at)).bind(3, error);
+  return impl_->update(impl_->retry_later, "cannot schedule a retry");
+}
+
+fhir::Result<bool> Outbox::mark_dead(MessageId id, const std::string& reason,
+                                     const std::string& outcome_json, Clock::time_point now) {
+  impl_->dead.bind(1, id).bind(2, reason).bind(3, outcome_json).bind(4, to_ms(now));
+  return impl_->update(impl_->dead, "cannot move a message to the dead letters");
+}
+
+fhir::Result<bool> Outbox::retry(MessageId id, Clock::time_point now) {
+  impl_->retry.bind(1, id).bind(2, to_ms(now));
+  return impl_->update(impl_->retry, "cannot retry a dead letter");
+}
+
+fhir::Result<std::optional<Message>> Outbox::get(MessageId id) {
+  Impl& db = *impl_;
+  Use use(db.get);
+  db.get.bind(1, id);
+  const int status = db.get.step();
+  if (status == SQLITE_DONE) return std::optional<Message>();
+  if (status != SQLITE_ROW) return db.error("cannot read a message");
+  return std::optional<Message>(read_message(db.get, true));
+}
+
+fhir::Result<std::vector<Message>> Outbox::list(std::optional<State> state, std::size_t limit) {
+  Impl& db = *impl_;
+  Statement& statement = state ? db.list_state : db.list_all;
+  Use use(statement);
+  statement.bind(1, static_cast<std::int64_t>(limit));
+  if (state) statement.bind(2, to_string(*state));
+  std::vector<Message> messages;
+  int status = SQLITE_ROW;
+  while ((status = statement.step()) == SQLITE_ROW)
+    messages.push_back(read_message(statement, false));
+  if (status != SQLITE_DONE) return db.error("cannot list messages");
+  std::reverse(messages.begin(), messages.end());
+  return messages;
+}
+
+fhir::Result<WorkerLock> WorkerLock::acquire(const std::string& outbox_path) {
+  const std::string path = outbox_path + ".worker.lock";
+  const int descriptor = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  if (descriptor < 0) {
+    return storage_error("cannot open " + path + ": " + std::strerror(errno));
+  }
+  WorkerLock lock(descriptor);
+  if (::flock(descriptor, LOCK_EX | LOCK_NB) != 0) {
+    return storage_error("another delivery worker is running on " + outbox_path);
+  }
+  return lock;
+}
+
+WorkerLock::WorkerLock(WorkerLock&& other) noexcept
+    : descriptor_(std::exchange(other.descriptor_, -1)) {}
+WorkerLock& WorkerLock::operator=(WorkerLock&& other) noexcept {
+  if (this != &other) {
+    if (descriptor_ >= 0) ::close(descriptor_);
+    descriptor_ = std::exchange(other.descriptor_, -1);
+  }
+  return *this;
+}
+WorkerLock::~WorkerLock() {
+  if (descriptor_ >= 0) ::close(descriptor_);  // closing releases the flock
+}
+
+}  // namespace adapter::outbox
