@@ -14,6 +14,8 @@
 #include <set>
 #include <string_view>
 
+#include "adapter/cli/exchange.h"
+#include "adapter/cli/support.h"
 #include "adapter/fhir/datetime.h"
 #include "adapter/fhir/json.h"
 #include "adapter/fhir/model.h"
@@ -30,9 +32,6 @@
 
 #ifndef ADAPTER_VERSION
 #define ADAPTER_VERSION "0.0.0"
-#endif
-#ifndef ADAPTER_DATA_DIR
-#define ADAPTER_DATA_DIR "."
 #endif
 
 namespace adapter::cli {
@@ -64,10 +63,11 @@ Usage:
       as context, so misspelt elements are errors; other JSON is navigated untyped.
       --var makes %NAME available: a JSON value (an array gives a collection of its
       items, null the empty collection). Exit 1 on a syntax or evaluation error.
-  fhir-adapter map [--mappings DIR] [--profiles DIR] FILE|-
+  fhir-adapter map [--mappings DIR] [--profiles DIR] FILE...|-
       Check an input document, then map it to a FHIR R4 transaction Bundle with the
       templates in mappings/ (docs/mapping-language.md). Exit 1 with an OperationOutcome
-      when the document is invalid.
+      when the document is invalid. Several FILEs: one JSON line each, {"file":…,
+      "bundle":{…}} or {"file":…,"outcome":{…}}.
   fhir-adapter unmap [--mappings DIR] [--profiles DIR] [--no-check] FILE|-
       Map a FHIR Bundle (or one resource) back to an input document; the result is
       checked like `check` unless --no-check. Exit 1 when nothing matches or it is invalid.
@@ -80,6 +80,18 @@ Usage:
       OperationOutcome; several: one JSON line {"file":...,"outcome":...} each, so a
       folder of thousands validates in one process. Exit 0 when no file has an
       error-level issue, 1 otherwise.
+  fhir-adapter send --config FILE [--mappings DIR] [--profiles DIR] DOC...|-
+      Accept documents for delivery: check and map input documents (FHIR Bundles are
+      taken as they are), validate, route to the configured servers and commit them to
+      the outbox. One JSON line per DOC. Exit 0 only when every DOC was committed.
+  fhir-adapter deliver --config FILE [--once [--max-wait SECONDS]]
+      Run the delivery worker: send what the outbox holds, retry transient failures with
+      backoff, move permanent ones to the dead letters. --once drains the outbox and exits
+      (exit 1 when messages are still waiting after --max-wait, default 300). SIGINT/SIGTERM
+      stop it after the message in flight.
+  fhir-adapter outbox --config FILE (list [--state S] | dead | show ID | retry ID)
+      Inspect the outbox: JSON lines per message; `dead` with the server's
+      OperationOutcome; `retry ID` makes a dead letter pending again.
   fhir-adapter --help | --version
 
 Options:
@@ -90,94 +102,12 @@ Options:
                    CodeSystems and ValueSets; default: beside mappings/
   --max-bytes N    largest accepted document in bytes (default 67108864)
   --max-depth N    deepest accepted JSON nesting (default 128)
+  --config FILE    the adapter's configuration: outbox, delivery, credentials, endpoints,
+                   routes (docs/configuration.md)
 
 Output: JSON on standard output, messages for people on standard error.
 Exit codes: 0 ok, 1 invalid input, 2 usage or I/O error.
 )";
-
-class UsageError : public std::exception {
- public:
-  explicit UsageError(std::string message) : message_(std::move(message)) {}
-  const char* what() const noexcept override { return message_.c_str(); }
-
- private:
-  std::string message_;
-};
-
-// Parsed options of one command: --name VALUE / --name=VALUE and positionals. Options
-// named as repeatable may be given several times; they are kept in order in `repeated`.
-struct Arguments {
-  std::map<std::string, std::string, std::less<>> options;
-  std::vector<std::pair<std::string, std::string>> repeated;
-  std::vector<std::string> positional;
-
-  const std::string* get(std::string_view name) const {
-    auto it = options.find(name);
-    return it == options.end() ? nullptr : &it->second;
-  }
-};
-
-Arguments parse_arguments(const std::vector<std::string>& args, std::size_t first,
-                          const std::set<std::string_view>& allowed,
-                          const std::set<std::string_view>& repeatable = {}) {
-  Arguments parsed;
-  for (std::size_t i = first; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--") {
-      parsed.positional.insert(parsed.positional.end(), args.begin() + static_cast<long>(i) + 1,
-                               args.end());
-      break;
-    }
-    if (arg.size() > 2 && arg.starts_with("--")) {
-      const std::size_t equals = arg.find('=');
-      const std::string name = arg.substr(2, equals == std::string::npos ? equals : equals - 2);
-      if (!allowed.contains(name) && !repeatable.contains(name)) {
-        throw UsageError("unknown option --" + name);
-      }
-      std::string value;
-      if (equals != std::string::npos) {
-        value = arg.substr(equals + 1);
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        throw UsageError("option --" + name + " needs a value");
-      }
-      if (repeatable.contains(name)) {
-        parsed.repeated.emplace_back(name, std::move(value));
-      } else if (!parsed.options.emplace(name, value).second) {
-        throw UsageError("option --" + name + " given twice");
-      }
-    } else {
-      parsed.positional.push_back(arg);
-    }
-  }
-  return parsed;
-}
-
-std::size_t parse_count(const std::string& text, std::string_view option, std::size_t max) {
-  std::size_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value > max) {
-    throw UsageError("--" + std::string(option) + " takes a whole number from 0 to " +
-                     std::to_string(max) + ", not \"" + text + "\"");
-  }
-  return value;
-}
-
-std::string mappings_folder(const Arguments& arguments) {
-  if (const std::string* folder = arguments.get("mappings")) return *folder;
-  if (const char* from_env = std::getenv("FHIR_ADAPTER_MAPPINGS"); from_env && *from_env) {
-    return from_env;
-  }
-  return std::string(ADAPTER_DATA_DIR) + "/mappings";
-}
-
-// Prints an outcome that stopped the command and returns its exit code.
-int fail(Streams io, const Outcome& outcome, int code, std::string_view summary) {
-  io.out << outcome.to_json() << '\n';
-  io.err << "fhir-adapter: " << summary << '\n';
-  return code;
-}
 
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
@@ -198,18 +128,6 @@ void write_or_null(Writer& writer, std::string_view key, std::optional<std::stri
 
 void print(Streams io, const rapidjson::StringBuffer& buffer) {
   io.out << std::string_view(buffer.GetString(), buffer.GetSize()) << '\n';
-}
-
-// --max-bytes and --max-depth, shared by every command that reads documents.
-fhir::JsonLimits json_limits(const Arguments& arguments) {
-  fhir::JsonLimits limits;
-  if (const std::string* bytes = arguments.get("max-bytes")) {
-    limits.max_bytes = parse_count(*bytes, "max-bytes", std::size_t{1} << 31U);
-  }
-  if (const std::string* depth = arguments.get("max-depth")) {
-    limits.max_depth = parse_count(*depth, "max-depth", 100000);
-  }
-  return limits;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -529,11 +447,6 @@ int run_fhirpath(const std::vector<std::string>& args, Streams io) {
 // ---------------------------------------------------------------------------------------
 // map, unmap
 
-std::string profiles_folder(const Arguments& arguments) {
-  if (const std::string* folder = arguments.get("profiles")) return *folder;
-  return mappings_folder(arguments) + "/../profiles";
-}
-
 // The input document or Bundle named by the single positional argument.
 Result<fhir::JsonDocument> read_single(const Arguments& arguments, std::string_view command) {
   if (arguments.positional.size() != 1) {
@@ -545,51 +458,47 @@ Result<fhir::JsonDocument> read_single(const Arguments& arguments, std::string_v
   return fhir::JsonDocument::parse(text.value(), limits);
 }
 
-struct MappingContext {
-  std::optional<parse::InputFormat> format;
-  std::optional<fhir::Model> model;
-  std::optional<map::MappingSet> mappings;
-};
-
-// Loads the input schemas, the R4 model and the mapping templates; nullopt-free on success.
-std::optional<Outcome> load_mapping_context(const Arguments& arguments, MappingContext& context) {
-  const std::string folder = mappings_folder(arguments);
-  auto format = parse::InputFormat::load(folder + "/input");
-  if (!format.ok()) return format.problems();
-  context.format = std::move(format).value();
-  auto model = fhir::Model::r4();
-  if (!model.ok()) return model.problems();
-  context.model = std::move(model).value();
-  const std::string ig_path = profiles_folder(arguments) + "/ig.json";
-  auto ig_text = fhir::read_bounded(ig_path, 1U << 20U);
-  if (!ig_text.ok()) return ig_text.problems();
-  auto ig = fhir::JsonDocument::parse(ig_text.value());
-  if (!ig.ok()) return ig.problems();
-  const fhir::JsonValue* canonical = ig->root().find("canonical");
-  if (canonical == nullptr || !canonical->is_string()) {
-    return Outcome::of(Severity::error, IssueType::required,
-                       ig_path + ": no \"canonical\" (the project's canonical base URL)");
-  }
-  map::LoadOptions options{
-      .mappings_dir = folder, .canonical = std::string(canonical->as_string()), .only_kinds = {}};
-  if (const std::string* kinds = arguments.get("kinds")) {
-    std::string_view rest = *kinds;
-    while (!rest.empty()) {
-      const std::size_t comma = rest.find(',');
-      options.only_kinds.emplace_back(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+// Several documents in one process: one JSON line each, {"file":…,"bundle":{…}} or
+// {"file":…,"outcome":{…}}. Exit 1 when any could not be mapped.
+int map_files(const Arguments& arguments, const MappingContext& context, Streams io) {
+  const fhir::JsonLimits limits = json_limits(arguments);
+  map::Mapper mapper(*context.mappings);
+  std::size_t failed = 0;
+  for (const std::string& path : arguments.positional) {
+    Outcome outcome;
+    std::string bundle;
+    if (auto text = fhir::read_bounded(path, limits.max_bytes); !text.ok()) {
+      outcome = text.problems();
+    } else if (auto json = fhir::JsonDocument::parse(*text, limits); !json.ok()) {
+      outcome = json.problems();
+    } else if (outcome = context.format->check(json->root()); !outcome.has_errors()) {
+      auto mapped = mapper.map(json->root());
+      if (mapped.ok()) {
+        bundle = std::move(*mapped);
+      } else {
+        outcome = mapped.problems();
+      }
     }
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> line(buffer);
+    line.StartObject();
+    line.Key("file");
+    line.String(path.data(), static_cast<rapidjson::SizeType>(path.size()));
+    if (bundle.empty()) {
+      ++failed;
+      const std::string rendered = outcome.to_json(false);
+      line.Key("outcome");
+      line.RawValue(rendered.data(), rendered.size(), rapidjson::kObjectType);
+    } else {
+      line.Key("bundle");
+      line.RawValue(bundle.data(), bundle.size(), rapidjson::kObjectType);
+    }
+    line.EndObject();
+    io.out << std::string_view(buffer.GetString(), buffer.GetSize()) << '\n';
   }
-  auto mappings = map::MappingSet::load(options, *context.model);
-  if (!mappings.ok()) return mappings.problems();
-  context.mappings = std::move(mappings).value();
-  return std::nullopt;
-}
-
-void print_pretty(Streams io, const std::string& compact) {
-  auto parsed = fhir::JsonDocument::parse(compact);
-  io.out << (parsed.ok() ? fhir::to_json(parsed->root(), fhir::JsonStyle::pretty) : compact)
-         << '\n';
+  io.err << "mapped " << arguments.positional.size() - failed << " of "
+         << arguments.positional.size() << " documents\n";
+  return failed > 0 ? kInvalidInput : kOk;
 }
 
 int run_map(const std::vector<std::string>& args, Streams io) {
@@ -599,6 +508,7 @@ int run_map(const std::vector<std::string>& args, Streams io) {
   if (auto problems = load_mapping_context(arguments, context)) {
     return fail(io, *problems, kUsageOrIo, "cannot load the mappings");
   }
+  if (arguments.positional.size() > 1) return map_files(arguments, context, io);
   auto document = read_single(arguments, "map");
   if (!document.ok())
     return fail(io, document.problems(), kInvalidInput, "cannot read the document");
@@ -702,6 +612,9 @@ int dispatch(const std::vector<std::string>& args, Streams io) {
   if (args[0] == "map") return run_map(args, io);
   if (args[0] == "unmap") return run_unmap(args, io);
   if (args[0] == "validate") return run_validate(args, io);
+  if (args[0] == "send") return run_send(args, io);
+  if (args[0] == "deliver") return run_deliver(args, io);
+  if (args[0] == "outbox") return run_outbox(args, io);
   throw UsageError("unknown command \"" + args[0] + "\" (see fhir-adapter --help)");
 }
 
