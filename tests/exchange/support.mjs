@@ -1,0 +1,149 @@
+// Shared by the delivery tests: running fhir-adapter, writing a configuration for the
+// peers, and what the peers must hold afterwards.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ADAPTER = process.env.FHIR_ADAPTER;
+if (!ADAPTER) throw new Error('FHIR_ADAPTER must name the fhir-adapter executable');
+
+export const NOTIFICATION_TASK =
+  "entry.resource.ofType(Task).where(meta.profile contains 'https://fhir.tsb-adapter.no/StructureDefinition/tsb-notification-task')";
+
+/** The recommended routes of docs/configuration.md. */
+export function routes() {
+  return [
+    { name: 'everything to the health trust', to: 'hospital' },
+    {
+      name: "notifications to the coordinating unit, by its HER-id",
+      when: `${NOTIFICATION_TASK}.exists()`,
+      toHerId: `${NOTIFICATION_TASK}.owner.resolve().identifier.where(system = 'urn:oid:2.16.578.1.12.4.1.2').value`,
+    },
+    {
+      name: "individual plans to the patient's municipality",
+      kinds: ['individual-plan'],
+      toMunicipality:
+        "entry.resource.ofType(Patient).extension('https://fhir.tsb-adapter.no/StructureDefinition/municipality').value.code",
+    },
+  ];
+}
+
+/** Writes adapter.json into `folder` for a hospital and a municipal (Bergen, 4601) peer. */
+export function writeConfig(folder, { hospital, municipal, delivery = {}, credentials, hospitalAuth, municipalAuth }) {
+  const config = {
+    outbox: { path: 'outbox.db' },
+    delivery: {
+      timeoutSeconds: 2,
+      connectTimeoutSeconds: 1,
+      retry: { initialDelaySeconds: 0.05, maxDelaySeconds: 0.5, multiplier: 2, jitter: 0.5 },
+      ...delivery,
+    },
+    ...(credentials ? { credentials } : {}),
+    endpoints: [
+      { id: 'hospital', baseUrl: hospital.baseUrl, ...(hospitalAuth ? { credentials: hospitalAuth } : {}) },
+      {
+        id: 'bergen',
+        baseUrl: municipal.baseUrl,
+        municipalities: ['4601'],
+        herIds: ['102834'],
+        ...(municipalAuth ? { credentials: municipalAuth } : {}),
+      },
+    ],
+    routes: routes(),
+  };
+  const path = join(folder, 'adapter.json');
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+/** Runs fhir-adapter to completion. */
+export function adapter(args, options = {}) {
+  const result = spawnSync(ADAPTER, args, { encoding: 'utf8', maxBuffer: 1 << 30, ...options });
+  if (result.error) throw result.error;
+  return result;
+}
+
+export function jsonLines(text) {
+  return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line));
+}
+
+/** A running `deliver` process that can be killed. */
+export function startDeliver(configPath) {
+  const child = spawn(ADAPTER, ['deliver', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  child.stdout.resume();
+  const exited = once(child, 'exit');
+  return {
+    child,
+    log: () => stderr,
+    async kill(signal = 'SIGKILL') {
+      child.kill(signal);
+      const [code, sig] = await exited;
+      return { code, signal: sig };
+    },
+  };
+}
+
+/**
+ * What each server must hold once delivery is done, from the Bundles `fhir-adapter map`
+ * makes of the documents (mapped independently of the delivery path): one resource per
+ * conditional request (Type|system|value) and the Provenance of each document by id.
+ */
+export function expectedResources(documents) {
+  const mapped = adapter(['map', ...documents]);
+  if (mapped.status !== 0) throw new Error(`map failed: ${mapped.stderr}`);
+  const keys = new Map(); // document -> Set of keys
+  for (const line of jsonLines(mapped.stdout)) {
+    const set = new Set();
+    for (const entry of line.bundle.entry) {
+      const { method, url, ifNoneExist } = entry.request;
+      const type = entry.resource.resourceType;
+      const condition = method === 'POST' ? ifNoneExist : url.includes('?') ? url.slice(url.indexOf('?') + 1) : null;
+      if (condition) {
+        if (!condition.startsWith('identifier=')) throw new Error(`unexpected condition ${condition}`);
+        set.add(`${type}|${decodeURIComponent(condition.slice('identifier='.length))}`);
+      } else {
+        set.add(url); // Provenance/<uuid>
+      }
+    }
+    keys.set(line.file, set);
+  }
+  return keys;
+}
+
+/**
+ * Compares a peer's resources with the expected keys: every expected key held by exactly
+ * one resource, and no resource that no key accounts for.
+ */
+export function compare(resources, expected) {
+  const byKey = new Map();
+  const add = (key, resource) => {
+    if (!byKey.has(key)) byKey.set(key, new Set());
+    byKey.get(key).add(`${resource.resourceType}/${resource.id}`);
+  };
+  for (const resource of resources) {
+    add(`${resource.resourceType}/${resource.id}`, resource);
+    for (const identifier of resource.identifier ?? []) {
+      add(`${resource.resourceType}|${identifier.system}|${identifier.value}`, resource);
+    }
+  }
+  const missing = [];
+  const duplicated = [];
+  const accounted = new Set();
+  for (const key of expected) {
+    const holders = byKey.get(key);
+    if (!holders) missing.push(key);
+    else if (holders.size > 1) duplicated.push(`${key} ×${holders.size}`);
+    for (const holder of holders ?? []) accounted.add(holder);
+  }
+  const unexpected = resources
+    .map((r) => `${r.resourceType}/${r.id}`)
+    .filter((reference) => !accounted.has(reference));
+  return { resources: resources.length, identifiers: expected.size, missing, duplicated, unexpected };
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
