@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints each adapter figure as a ratio to its reference run
-# on the same machine. Usage: bench/run.sh [BUILD_DIR] [json|fhirpath|mapping|validate] (default: build, all)
+# on the same machine. Usage: bench/run.sh [BUILD_DIR] [json|fhirpath|mapping|validate|delivery] (default: build, all)
 #   json      the JSON layer against plain RapidJSON in the same process
 #   fhirpath  FHIRPath evaluations per second against fhirpath.js (bench/fhirpath-expressions.json)
 #   mapping   input documents mapped per second (one core) against plain RapidJSON reading the
 #             input and writing the produced Bundle
 #   validate  resources validated per second against @medplum/core and FHIR.js on the same files
+#   delivery  messages delivered to two Medplum peers: adapter CPU per message vs the peer's time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -108,4 +109,9 @@ console.log(`@medplum/core 4.5.2     ${js.medplum.toFixed(0).padStart(7)} resour
 console.log(`fhir (FHIR.js) 4.12.0   ${js.fhirjs.toFixed(0).padStart(7)} resources/s   ratio ${(ours / js.fhirjs).toFixed(1)}x`);
 console.log(`against the faster JavaScript validator: ${(ours / faster).toFixed(1)}x (goal 10x)`);
 JS
+fi
+
+if [[ $which == all || $which == delivery ]]; then
+cmake --build "$build" --target fhir-adapter >/dev/null
+node bench/delivery.mjs "$build"
 fi

@@ -304,8 +304,12 @@ int run_deliver(const std::vector<std::string>& args, Streams io) {
   }
   std::mutex log_mutex;
   options.log = [&](std::string_view line) {
+    // One write per line: standard error is unbuffered, and a line per message is the
+    // worker's most frequent system call otherwise.
+    std::string text = iso_time(outbox::Clock::now());
+    text.append(" ").append(line).append("\n");
     const std::lock_guard lock(log_mutex);
-    io.err << iso_time(outbox::Clock::now()) << ' ' << line << '\n';
+    io.err.write(text.data(), static_cast<std::streamsize>(text.size()));
     io.err.flush();
   };
   std::stop_source stop;

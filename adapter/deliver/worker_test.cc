@@ -103,6 +103,8 @@ TEST_F(WorkerTest, ADeliveredTransactionIsMarkedDelivered) {
   EXPECT_EQ(server_.seen[0].method, "POST");
   EXPECT_EQ(server_.seen[0].url, "http://127.0.0.1:9/fhir");
   EXPECT_EQ(server_.seen[0].body, kConditional);
+  EXPECT_THAT(server_.seen[0].headers,
+              ::testing::Contains(std::pair<std::string, std::string>("Prefer", "return=minimal")));
   EXPECT_EQ(reread(message.id).state, outbox::State::delivered);
 }
 

@@ -436,7 +436,19 @@ class PeerServer {
       if (kind === 'update' && !existedBefore && status === 200) {
         status = 201;
       }
-      return { status, headers: this.#decorate(kind, type, resource, searchParams), body: resource };
+      const headers = this.#decorate(kind, type, resource, searchParams);
+      // Prefer: return=minimal (R4 http.html#ops): the client does not want the resources
+      // back, which for a transaction-response saves sending the whole Bundle again.
+      if (/return=minimal/.test(req.headers.prefer ?? '')) {
+        if (kind === 'bundle') {
+          for (const entry of resource.entry ?? []) {
+            delete entry.resource;
+          }
+        } else if (['create', 'update', 'conditional-update'].includes(kind)) {
+          return { status, headers, body: undefined };
+        }
+      }
+      return { status, headers, body: resource };
     });
   }
 

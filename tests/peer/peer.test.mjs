@@ -207,6 +207,20 @@ describe('FHIR behaviour', () => {
     }
   });
 
+  it('Prefer: return=minimal leaves the resources out of a transaction-response', async () => {
+    const answer = await fhir(peer, 'POST', '', { body: visitTransaction('visit-minimal'), headers: { Prefer: 'return=minimal' } });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.type, 'transaction-response');
+    assert.equal(answer.body.entry.length, 3);
+    for (const entry of answer.body.entry) {
+      assert.equal(entry.resource, undefined);
+      assert.match(entry.response.status, /^201/);
+      assert.ok(entry.response.etag);
+    }
+    const full = await fhir(peer, 'POST', '', { body: visitTransaction('visit-full') });
+    assert.ok(full.body.entry.every((entry) => entry.resource));
+  });
+
   it('conditional update in a transaction creates, then updates the same resource', async () => {
     const upsert = (gender) => ({
       resourceType: 'Bundle',
