@@ -16,7 +16,7 @@ export function routes() {
   return [
     { name: 'everything to the health trust', to: 'hospital' },
     {
-      name: "notifications to the coordinating unit, by its HER-id",
+      name: 'notifications to the municipal party notified, by its HER-id',
       when: `${NOTIFICATION_TASK}.exists()`,
       toHerId: `${NOTIFICATION_TASK}.owner.resolve().identifier.where(system = 'urn:oid:2.16.578.1.12.4.1.2').value`,
     },
@@ -46,7 +46,7 @@ export function writeConfig(folder, { hospital, municipal, delivery = {}, creden
         id: 'bergen',
         baseUrl: municipal.baseUrl,
         municipalities: ['4601'],
-        herIds: ['102834'],
+        herIds: ['102834', '102846'],
         ...(municipalAuth ? { credentials: municipalAuth } : {}),
       },
     ],
@@ -127,7 +127,7 @@ export function compare(resources, expected) {
   };
   for (const resource of resources) {
     add(`${resource.resourceType}/${resource.id}`, resource);
-    for (const identifier of resource.identifier ?? []) {
+    for (const identifier of [].concat(resource.identifier ?? [])) {
       add(`${resource.resourceType}|${identifier.system}|${identifier.value}`, resource);
     }
   }

@@ -167,7 +167,7 @@ export async function startPeer(options = {}) {
 export function countByIdentifier(resources) {
   const counts = {};
   for (const { resourceType, identifier = [] } of resources) {
-    for (const { system, value } of identifier) {
+    for (const { system, value } of [].concat(identifier)) {
       const key = `${resourceType}|${system ?? ''}|${value ?? ''}`;
       counts[key] = (counts[key] ?? 0) + 1;
     }

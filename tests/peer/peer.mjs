@@ -711,7 +711,8 @@ class PeerServer {
       resourceType,
       id,
       versionId: meta?.versionId,
-      identifier: (Array.isArray(identifier) ? identifier : []).map(({ system, value }) => ({ system, value })),
+      identifier: [].concat(identifier ?? []) // Bundle.identifier is a single Identifier
+        .map(({ system, value }) => ({ system, value })),
     }));
   }
 }

@@ -85,7 +85,9 @@ export class JournaledRepository extends MemoryRepository {
     }
     const candidates = new Map();
     for (const [id, resource] of all) {
-      if (resource.identifier?.some((identifier) => identifier.value?.toLowerCase() === wanted)) {
+      // Bundle.identifier is a single Identifier; everywhere else it is an array.
+      const identifiers = [].concat(resource.identifier ?? []);
+      if (identifiers.some((identifier) => identifier?.value?.toLowerCase() === wanted)) {
         candidates.set(id, resource);
       }
     }
