@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: set up and build if needed, check the whole example journey with
 # `fhir-adapter check`, then map every document to its FHIR transaction Bundle in
-# build/journey-bundles/ and print one line per document. Exit status is the adapter's.
+# build/journey-bundles/ and print one line per document; then deliver the journey to two
+# local FHIR servers (Medplum's router, as in the tests) with the recommended configuration
+# of docs/configuration.md. Exit status is the adapter's.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -22,3 +24,4 @@ for document in examples/journey/*.json; do
       Object.entries(count).map(([t, n]) => `${n} ${t}`).join(", "));' "$bundle" "$(basename "$document")"
 done
 echo "Bundles in $out (fhir-adapter unmap FILE reads one back)."
+node scripts/deliver-journey.mjs "$adapter"
