@@ -1,5 +1,6 @@
 #include "adapter/deliver/policy.h"
 
+#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 #include <algorithm>
@@ -145,7 +146,9 @@ class ResponseScanner : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, R
 ResponseSummary summarise(const std::string& body) {
   ResponseScanner scanner;
   rapidjson::Reader reader;
-  rapidjson::StringStream stream(body.c_str());
+  // A MemoryStream, not a StringStream: RapidJSON's SSE2 string scanning of a StringStream
+  // reads whole 16-byte blocks, past the end of an unpadded buffer.
+  rapidjson::MemoryStream stream(body.data(), body.size());
   if (reader.Parse(stream, scanner).IsError()) return {};
   return std::move(scanner.summary);
 }
