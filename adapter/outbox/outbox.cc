@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 namespace adapter::outbox {
 namespace {
@@ -138,6 +140,17 @@ CREATE INDEX IF NOT EXISTS message_pending ON message (endpoint, id) WHERE state
 CREATE INDEX IF NOT EXISTS message_queue ON message (endpoint, ordering_key, id) WHERE state = 'pending';
 PRAGMA user_version = 1;
 )SQL";
+constexpr int kSchemaVersion = 1;
+
+// The single integer a statement such as "PRAGMA user_version" gives.
+bool exec_int(sqlite3* db, const char* sql, int& value) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) return false;
+  std::unique_ptr<sqlite3_stmt, StatementFinalizer> statement(raw);
+  if (sqlite3_step(statement.get()) != SQLITE_ROW) return false;
+  value = sqlite3_column_int(statement.get(), 0);
+  return true;
+}
 
 constexpr std::string_view kColumns =
     "id, endpoint, document_id, kind, ordering_key, state, attempts, accepted_at, "
@@ -254,9 +267,7 @@ fhir::Result<Outbox> Outbox::open(const std::string& path, Sync sync) {
   std::error_code ignored;
   const auto folder = std::filesystem::path(path).parent_path();
   if (!folder.empty()) std::filesystem::create_directories(folder, ignored);
-  // Patient data: the file is readable by its owner only. SQLite would use the umask.
-  if (const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
-
+  const bool creating = !std::filesystem::exists(path, ignored);
   sqlite3* raw = nullptr;
   const int status =
       sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -265,20 +276,35 @@ fhir::Result<Outbox> Outbox::open(const std::string& path, Sync sync) {
     return storage_error("cannot open " + path + ": " +
                          (db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(status)));
   }
+  // Patient data: readable by its owner only. chmod by name, never open() and close() the
+  // file ourselves: closing any descriptor of a file drops every POSIX lock this process
+  // holds on it, including those of the SQLite connections other threads have open.
+  // SQLite gives the -wal and -shm files the database file's mode.
+  if (creating) ::chmod(path.c_str(), 0600);
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
   // WAL lets `send` commit while `deliver` reads; synchronous=FULL makes every commit
   // durable (the WAL is fsynced at each commit), which is what "accepted" promises.
   // NORMAL (the worker) syncs at checkpoints only: see Sync::worker. Reads go through a
   // memory map rather than a pread and a copy per page (bodies span many pages).
-  char* message = nullptr;
-  const std::string setup = std::string("PRAGMA journal_mode = WAL; PRAGMA synchronous = ") +
-                            (sync == Sync::every_commit ? "FULL" : "NORMAL") +
-                            "; PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456;" +
-                            std::string(kSchema);
-  if (sqlite3_exec(db.get(), setup.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message != nullptr ? message : "unknown error";
+  auto exec = [&](const std::string& sql) -> std::optional<Outcome> {
+    char* message = nullptr;
+    if (sqlite3_exec(db.get(), sql.c_str(), nullptr, nullptr, &message) == SQLITE_OK) {
+      return std::nullopt;
+    }
+    std::string text = message != nullptr ? message : sqlite3_errmsg(db.get());
     sqlite3_free(message);
     return storage_error("cannot prepare " + path + ": " + text);
+  };
+  if (auto failed = exec(std::string("PRAGMA journal_mode = WAL; PRAGMA synchronous = ") +
+                         (sync == Sync::every_commit ? "FULL" : "NORMAL") +
+                         "; PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456;")) {
+    return *failed;
+  }
+  // The schema is written once: opening an existing outbox (`outbox list` while the worker
+  // runs) must not take the write lock.
+  int version = 0;
+  if (exec_int(db.get(), "PRAGMA user_version", version) && version < kSchemaVersion) {
+    if (auto failed = exec("BEGIN IMMEDIATE;" + std::string(kSchema) + "COMMIT;")) return *failed;
   }
   auto impl = std::make_unique<Impl>(std::move(db));
   if (!impl->prepared()) return impl->error("cannot prepare statements");

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPeer } from '../peer/fixture.mjs';
 import { writeDocuments } from './documents.mjs';
-import { adapter, compare, expectedResources, jsonLines, sleep, startDeliver, writeConfig } from './support.mjs';
+import { adapter, compare, expectedResources, jsonLines, startDeliver, waitForLock, writeConfig } from './support.mjs';
 
 const JOURNEY = fileURLToPath(new URL('../../examples/journey/', import.meta.url));
 const journey = (name) => join(JOURNEY, name);
@@ -126,7 +126,7 @@ describe('send, deliver and outbox', () => {
     const folder = scratch(t, 'lock');
     const config = writeConfig(folder, { hospital, municipal });
     const running = startDeliver(config);
-    await sleep(300);
+    await waitForLock(join(folder, 'outbox.db.worker.lock'));
     const second = adapter(['deliver', '--config', config, '--once']);
     assert.equal(second.status, 2);
     assert.match(second.stdout, /another delivery worker is running/);
@@ -135,12 +135,12 @@ describe('send, deliver and outbox', () => {
 
   test('a message not delivered within giveUpAfterHours becomes a dead letter', async (t) => {
     const folder = scratch(t, 'give-up');
-    const down = await startPeer({ name: 'down' });
+    // Nothing listens on port 1, and no test server can take it (ephemeral ports are high).
+    const down = { baseUrl: 'http://127.0.0.1:1/fhir' };
     const config = writeConfig(folder, {
       hospital: down, municipal,
       delivery: { retry: { initialDelaySeconds: 0.05, maxDelaySeconds: 0.2, giveUpAfterHours: 0.0003 } },
     });
-    await down.stop();
     assert.equal(adapter(['send', '--config', config, journey('07-follow-up-decision.json')]).status, 0);
     const drained = adapter(['deliver', '--config', config, '--once', '--max-wait', '10']);
     assert.equal(drained.status, 0, drained.stderr);

@@ -34,10 +34,13 @@ export function writeConfig(folder, { hospital, municipal, delivery = {}, creden
   const config = {
     outbox: { path: 'outbox.db' },
     delivery: {
-      timeoutSeconds: 2,
-      connectTimeoutSeconds: 1,
+      // Generous: a loaded 2-core CI machine must not turn a slow answer into a retry the
+      // exact counts in the tests do not expect. The fault test sets its own, short one.
+      timeoutSeconds: 30,
+      connectTimeoutSeconds: 5,
       retry: { initialDelaySeconds: 0.05, maxDelaySeconds: 0.5, multiplier: 2, jitter: 0.5 },
       ...delivery,
+      retry: { initialDelaySeconds: 0.05, maxDelaySeconds: 0.5, multiplier: 2, jitter: 0.5, ...delivery.retry },
     },
     ...(credentials ? { credentials } : {}),
     endpoints: [
@@ -147,3 +150,22 @@ export function compare(resources, expected) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once some process holds the flock on `path` (Linux /proc/locks), so a test
+ *  knows a worker has started without sleeping for a guessed time. */
+export async function waitForLock(path, timeoutMs = 20_000) {
+  const { statSync, readFileSync } = await import('node:fs');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const inode = statSync(path).ino;
+      if (readFileSync('/proc/locks', 'utf8').split('\n').some((line) => line.includes('FLOCK') && line.includes(`:${inode} `))) {
+        return;
+      }
+    } catch {
+      // not created yet
+    }
+    await sleep(20);
+  }
+  throw new Error(`nobody took the lock ${path}`);
+}
