@@ -230,6 +230,10 @@ class PeerServer {
     this.serial = new SerialQueue();
     this.stats = this.#newStats();
     this.server = http.createServer((req, res) => this.#handle(req, res));
+    // Node closes idle keep-alive connections after 5 s, and a client that reuses one at that
+    // moment sees 'fetch failed' (a known race between undici and Node's server). A test
+    // server can keep them open; server.close() still closes the idle ones.
+    this.server.keepAliveTimeout = 0;
     this.server.on('clientError', (_err, socket) => socket.destroy());
   }
 
