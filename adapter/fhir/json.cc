@@ -328,6 +328,269 @@ class TreeBuilder {
   std::string duplicate_key_;
 };
 
+// The common case read fast: a document of well-formed UTF-8 whose strings have no \u
+// escapes and whose numbers have no exponent and at most 15 integer digits. It feeds the
+// TreeBuilder the same events, with the same arguments, and leaves the same bytes in the
+// buffer as RapidJSON's in-place reader does on such a document (strings decoded where
+// they start and NUL-terminated, numbers untouched). On anything else, errors included,
+// it gives up: the caller then reads the document with RapidJSON, for the same tree or
+// the same error message. It relies on the zeroed padding after the text.
+class FastReader {
+ public:
+  FastReader(char* text, std::size_t size, TreeBuilder& builder)
+      : at_(text), end_(text + size), builder_(builder) {}
+
+  bool read() {
+    skip_space();
+    if (at_ == end_ || !value()) return false;
+    skip_space();
+    return at_ == end_;
+  }
+
+ private:
+  static bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+  static std::uint64_t load(const char* at) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, at, sizeof word);
+    return word;
+  }
+
+  void skip_space() {
+    // Indentation comes in runs of spaces: eight at a time.
+    constexpr std::uint64_t kSpaces = 0x2020202020202020U;
+    while (at_ != end_ && is_space(*at_)) {
+      ++at_;
+      while (load(at_) == kSpaces)
+        at_ += 8;
+    }
+  }
+
+  bool value() {
+    switch (*at_) {
+      case '{':
+        return object();
+      case '[':
+        return array();
+      case '"': {
+        const char* text = nullptr;
+        rapidjson::SizeType length = 0;
+        return string(text, length) && builder_.String(text, length, false);
+      }
+      case 't':
+        return literal("true") && builder_.Bool(true);
+      case 'f':
+        return literal("false") && builder_.Bool(false);
+      case 'n':
+        return literal("null") && builder_.Null();
+      default:
+        return number();
+    }
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<std::size_t>(end_ - at_) < word.size() ||
+        std::string_view(at_, word.size()) != word) {
+      return false;
+    }
+    at_ += word.size();
+    return true;
+  }
+
+  bool object() {
+    ++at_;
+    if (!builder_.StartObject()) return false;
+    skip_space();
+    if (at_ != end_ && *at_ == '}') {
+      ++at_;
+      return builder_.EndObject(0);
+    }
+    for (rapidjson::SizeType count = 1;; ++count) {
+      const char* key = nullptr;
+      rapidjson::SizeType length = 0;
+      if (at_ == end_ || *at_ != '"' || !string(key, length) || !builder_.Key(key, length, false)) {
+        return false;
+      }
+      skip_space();
+      if (at_ == end_ || *at_ != ':') return false;
+      ++at_;
+      skip_space();
+      if (at_ == end_ || !value()) return false;
+      skip_space();
+      if (at_ == end_) return false;
+      if (*at_ == '}') {
+        ++at_;
+        return builder_.EndObject(count);
+      }
+      if (*at_ != ',') return false;
+      ++at_;
+      skip_space();
+    }
+  }
+
+  bool array() {
+    ++at_;
+    if (!builder_.StartArray()) return false;
+    skip_space();
+    if (at_ != end_ && *at_ == ']') {
+      ++at_;
+      return builder_.EndArray(0);
+    }
+    for (rapidjson::SizeType count = 1;; ++count) {
+      if (at_ == end_ || !value()) return false;
+      skip_space();
+      if (at_ == end_) return false;
+      if (*at_ == ']') {
+        ++at_;
+        return builder_.EndArray(count);
+      }
+      if (*at_ != ',') return false;
+      ++at_;
+      skip_space();
+    }
+  }
+
+  // Whether one of the eight bytes at `at` is '"', '\\' or below 0x20 (the classic
+  // "has a zero byte" / "has a byte less than n" bit tricks).
+  static bool has_special(const char* at) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101U;
+    constexpr std::uint64_t kHigh = kOnes * 0x80U;
+    const std::uint64_t word = load(at);
+    const std::uint64_t quote = word ^ (kOnes * '"');
+    const std::uint64_t backslash = word ^ (kOnes * '\\');
+    return ((((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
+             ((word - kOnes * 0x20U) & ~word)) &
+            kHigh) != 0;
+  }
+
+  // At the opening quote. Decodes in place from the first character, as RapidJSON does.
+  bool string(const char*& text, rapidjson::SizeType& length) {
+    char* const start = ++at_;
+    while (!has_special(at_))
+      at_ += 8;
+    while (*at_ != '"' && *at_ != '\\' && static_cast<unsigned char>(*at_) >= 0x20)
+      ++at_;
+    char* out = at_;
+    while (at_ < end_) {
+      const char c = *at_;
+      if (c == '"') {
+        *out = '\0';
+        ++at_;
+        text = start;
+        length = static_cast<rapidjson::SizeType>(out - start);
+        return true;
+      }
+      if (static_cast<unsigned char>(c) < 0x20) return false;
+      if (c != '\\') {
+        *out++ = c;
+        ++at_;
+        continue;
+      }
+      switch (at_[1]) {
+        case '"':
+        case '\\':
+        case '/':
+          *out++ = at_[1];
+          break;
+        case 'b':
+          *out++ = '\b';
+          break;
+        case 'f':
+          *out++ = '\f';
+          break;
+        case 'n':
+          *out++ = '\n';
+          break;
+        case 'r':
+          *out++ = '\r';
+          break;
+        case 't':
+          *out++ = '\t';
+          break;
+        default:
+          return false;  // \u escapes, and invalid ones
+      }
+      at_ += 2;
+    }
+    return false;
+  }
+
+  static bool digit(char c) { return c >= '0' && c <= '9'; }
+
+  // -?(0|[1-9][0-9]{0,14})(.[0-9]+)?, which RapidJSON reads without a range error.
+  bool number() {
+    char* const start = at_;
+    if (*at_ == '-') ++at_;
+    if (at_ == end_ || !digit(*at_)) return false;
+    if (*at_ == '0') {
+      ++at_;
+    } else {
+      const char* const first = at_;
+      while (at_ != end_ && digit(*at_))
+        ++at_;
+      if (at_ - first > 15) return false;
+    }
+    if (at_ != end_ && *at_ == '.') {
+      ++at_;
+      if (at_ == end_ || !digit(*at_)) return false;
+      while (at_ != end_ && digit(*at_))
+        ++at_;
+    }
+    if (at_ != end_ && (*at_ == 'e' || *at_ == 'E')) return false;
+    return builder_.RawNumber(start, static_cast<rapidjson::SizeType>(at_ - start), false);
+  }
+
+  char* at_;
+  char* const end_;
+  TreeBuilder& builder_;
+};
+
+// Well-formed UTF-8 as RFC 3629 and Unicode's table 3-7 define it (no overlong forms, no
+// surrogates, nothing above U+10FFFF): the same bytes RapidJSON's encoding validation
+// accepts in strings, so that the FastReader may take strings as they are. ASCII, the
+// common case, is checked eight bytes at a time.
+bool well_formed_utf8(std::string_view text) {
+  const auto* at = reinterpret_cast<const unsigned char*>(text.data());
+  const unsigned char* const end = at + text.size();
+  constexpr std::uint64_t kHighBits = 0x8080808080808080U;
+  while (at != end) {
+    std::uint64_t word = 0;
+    while (end - at >= 8 && (std::memcpy(&word, at, 8), (word & kHighBits) == 0)) {
+      at += 8;
+    }
+    if (at == end) break;
+    const unsigned char lead = *at;
+    if (lead < 0x80) {
+      ++at;
+      continue;
+    }
+    // Continuation bytes are 80..BF, except the second byte after E0, ED, F0 and F4.
+    std::size_t continuations = 0;
+    unsigned char second_low = 0x80;
+    unsigned char second_high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      continuations = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      continuations = 2;
+      if (lead == 0xE0) second_low = 0xA0;
+      if (lead == 0xED) second_high = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      continuations = 3;
+      if (lead == 0xF0) second_low = 0x90;
+      if (lead == 0xF4) second_high = 0x8F;
+    } else {
+      return false;
+    }
+    if (static_cast<std::size_t>(end - at) <= continuations) return false;
+    if (at[1] < second_low || at[1] > second_high) return false;
+    for (std::size_t i = 2; i <= continuations; ++i) {
+      if (at[i] < 0x80 || at[i] > 0xBF) return false;
+    }
+    at += continuations + 1;
+  }
+  return true;
+}
+
 std::string at_text(std::string_view text, std::size_t offset) {
   const LineColumn at = line_column(text, offset);
   return "line " + std::to_string(at.line) + ", column " + std::to_string(at.column);
@@ -351,24 +614,42 @@ Result<JsonDocument> JsonDocument::parse(std::string_view text, const JsonLimits
   // points into one buffer instead of allocating per string.
   // The terminator is followed by zeroed padding: RapidJSON's SSE2 whitespace skipping
   // loads aligned 16-byte blocks, which may reach past the terminator.
-  doc.buffer_ = std::make_unique<char[]>(text.size() + 1 + kSimdPadding);
+  doc.buffer_ = std::make_unique_for_overwrite<char[]>(text.size() + 1 + kSimdPadding);
   std::memcpy(doc.buffer_.get(), text.data(), text.size());
   std::memset(doc.buffer_.get() + text.size(), 0, 1 + kSimdPadding);
   doc.arena_ = new_arena(std::max(kArenaFirstBlock, text.size() / 2));
 
-  TreeBuilder builder(*doc.arena_, limits.max_depth);
-  rapidjson::InsituStringStream stream(doc.buffer_.get());
-  rapidjson::Reader reader;
-  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag |
-                              rapidjson::kParseValidateEncodingFlag;
   // The builder refuses to open a container past max_depth, which bounds the recursive
   // reader's stack to max_depth frames. That reader is ~30% faster, so it is used while
   // the bound is small; a larger limit switches to the iterative reader, which keeps its
-  // stack on the heap.
+  // stack on the heap. The FastReader, recursive too, is tried first under the same bound,
+  // on text of well-formed UTF-8 (it does not check the encoding of strings itself).
+  const bool recursive = limits.max_depth <= kMaxRecursiveDepth;
+  if (recursive && well_formed_utf8(text)) {
+    bool done = false;
+    {
+      TreeBuilder builder(*doc.arena_, limits.max_depth);
+      if (FastReader(doc.buffer_.get(), text.size(), builder).read()) {
+        doc.root_ = builder.root();
+        done = true;
+      }
+    }
+    if (done) return doc;
+    // RapidJSON reads it from the start: the text again, a fresh arena.
+    std::memcpy(doc.buffer_.get(), text.data(), text.size());
+    doc.arena_ = new_arena(std::max(kArenaFirstBlock, text.size() / 2));
+  }
+
+  TreeBuilder builder(*doc.arena_, limits.max_depth);
+  rapidjson::InsituStringStream stream(doc.buffer_.get());
+  rapidjson::Reader reader;
+  // Validating the encoding also keeps RapidJSON off its SIMD string scan, which lets the
+  // control characters 0x1A-0x1F through (it compares with 0x19).
+  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag |
+                              rapidjson::kParseValidateEncodingFlag;
   const rapidjson::ParseResult result =
-      limits.max_depth <= kMaxRecursiveDepth
-          ? reader.Parse<kFlags>(stream, builder)
-          : reader.Parse<kFlags | rapidjson::kParseIterativeFlag>(stream, builder);
+      recursive ? reader.Parse<kFlags>(stream, builder)
+                : reader.Parse<kFlags | rapidjson::kParseIterativeFlag>(stream, builder);
   if (result.IsError()) {
     const std::size_t offset = result.Offset();
     std::string message;

@@ -217,5 +217,58 @@ TEST(JsonTest, ReadBoundedRefusesLargeFilesBeforeReading) {
   EXPECT_THAT(missing.problems().issues()[0].message, HasSubstr("No such file"));
 }
 
+// Documents of well-formed UTF-8 without \u escapes or exponents are read by the parser's
+// fast path; it must give RapidJSON's tree, and leave everything else (errors included) to
+// RapidJSON, so that messages stay the same.
+TEST(JsonTest, FastPathReadsWhatRapidJsonReads) {
+  JsonDocument doc = parse_ok(
+      "\n {\"a\" :\t[ 0, -0.5, 123456789012345, 1234567890123456, 2.50 ],\r\n"
+      "  \"text\": \"q\\\"b\\\\s\\/\\b\\f\\n\\r\\tæ\", \"\": \"\", \"t\": true, \"f\": false,"
+      "  \"n\": null, \"o\": {}, \"e\": [],"
+      "  \"long\": \"" +
+      std::string(40, 'x') + "\\n" + std::string(20, 'y') + "\"}  ");
+  const JsonValue& root = doc.root();
+  ASSERT_EQ(root.size(), 9U);
+  const auto numbers = root.find("a")->items();
+  ASSERT_EQ(numbers.size(), 5U);
+  EXPECT_EQ(numbers[0].number_text(), "0");
+  EXPECT_EQ(numbers[1].number_text(), "-0.5");
+  EXPECT_EQ(numbers[2].number_text(), "123456789012345");
+  EXPECT_EQ(numbers[3].number_text(), "1234567890123456");  // beyond the fast path: RapidJSON
+  EXPECT_EQ(numbers[4].number_text(), "2.50");
+  EXPECT_EQ(root.find("text")->as_string(), "q\"b\\s/\b\f\n\r\tæ");
+  EXPECT_EQ(root.find("")->as_string(), "");
+  EXPECT_TRUE(root.find("t")->as_bool());
+  EXPECT_TRUE(root.find("f")->is_bool());
+  EXPECT_TRUE(root.find("n")->is_null());
+  EXPECT_EQ(root.find("o")->size(), 0U);
+  EXPECT_TRUE(root.find("e")->is_array());
+  EXPECT_EQ(root.find("long")->as_string(), std::string(40, 'x') + "\n" + std::string(20, 'y'));
+  EXPECT_EQ(parse_ok(R"("x")").root().as_string(), "x");
+  EXPECT_EQ(parse_ok("7").root().number_text(), "7");
+}
+
+TEST(JsonTest, ErrorsAreRapidJsonsWhicheverPathMetThem) {
+  EXPECT_EQ(parse_error(R"({"a":01})").message,
+            "invalid JSON at line 1, column 7: Missing a comma or '}' after an object member.");
+  const Issue trailing_comma = parse_error("[1,]");
+  EXPECT_EQ(trailing_comma.message, "invalid JSON at line 1, column 4: Invalid value.");
+  EXPECT_EQ(trailing_comma.location, "/1");
+  EXPECT_EQ(parse_error(R"({"a":1} x)").message,
+            "invalid JSON at line 1, column 9: The document root must not be followed by other "
+            "values.");
+  EXPECT_EQ(parse_error("{\"a\":\"x\ty\"}").location, "/a");
+  EXPECT_THAT(parse_error(R"(["\x"])").message, HasSubstr("Invalid escape"));
+  EXPECT_THAT(parse_error("[-]").message, HasSubstr("Invalid value"));
+  EXPECT_THAT(parse_error("[1.]").message, HasSubstr("fraction"));
+  EXPECT_THAT(parse_error("[tru]").message, HasSubstr("Invalid value"));
+  EXPECT_THAT(parse_error(R"({"a" 1})").message, HasSubstr("colon"));
+  // A raw control character anywhere in a string, also 0x1A-0x1F deep inside a long one.
+  const Issue control =
+      parse_error("{\"a\":\"" + std::string(40, 'x') + "\x1f" + std::string(40, 'x') + "\"}");
+  EXPECT_EQ(control.message,
+            "invalid JSON at line 1, column 47: Invalid escape character in string.");
+}
+
 }  // namespace
 }  // namespace adapter::fhir
