@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,10 @@ struct Node {
   const fhir::TypeInfo* cached_owner = nullptr;
   const fhir::ElementInfo* cached_element = nullptr;
   TypeSpec type;  // is/as (binary or function form), ofType
+  // Index of the per-evaluation memo holding this node's value, or -1. Set for nodes whose
+  // value cannot depend on $this/$index/$total and that would otherwise be evaluated more
+  // than once per evaluation (in a where()/all()/… criterion, or repeated in the text).
+  std::int32_t memo_slot = -1;
 };
 
 }  // namespace adapter::fhirpath::detail
@@ -93,6 +98,9 @@ struct Expression::Compiled {
   const fhir::TypeInfo* quantity_type = nullptr;  // looked up once at compile time
   std::deque<std::string> strings;                // decoded string literals the tree points into
   std::deque<Quantity> quantities;                // quantity literals
+  std::size_t memo_slots = 0;                     // how many Node::memo_slot values exist
+  // Expression::input_members(), worked out once at compile time.
+  std::optional<std::vector<std::string>> input_members;
 };
 
 }  // namespace adapter::fhirpath

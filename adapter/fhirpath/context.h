@@ -16,6 +16,8 @@
 namespace adapter::fhirpath::detail {
 
 using Items = std::pmr::vector<Value>;
+// Evaluated arguments of a builtin, in the evaluation's arena like their items.
+using ArgItems = std::pmr::vector<Items>;
 
 // What the implicit input ($this), $index and $total are at a point of evaluation.
 struct Frame {
@@ -39,7 +41,7 @@ struct Builtin {
   ArgKind arg_kind;
   // Appends the result to `out`; false after ctx.fail() for an execution error.
   bool (*implementation)(Context& ctx, const Node& call, const Items& focus, const Frame& frame,
-                         const std::vector<Items>& args, Items& out);
+                         const ArgItems& args, Items& out);
 };
 
 const Builtin* find_builtin(std::string_view name);
@@ -56,7 +58,8 @@ class Context {
         resource_(resource),
         environment_(environment),
         clock_(clock),
-        regex_cache_(regex_cache) {}
+        regex_cache_(regex_cache),
+        memo_(arena) {}
 
   Items items() {
     Items result(arena_);
@@ -130,8 +133,13 @@ class Context {
   std::unordered_map<std::string, std::regex>& regex_cache_;
   std::string error_;
   std::uint32_t error_position_ = 0;
+  // Values of memoised nodes (Node::memo_slot), nullptr until first computed; sized on the
+  // first use so that expressions without memoised nodes pay nothing.
+  std::pmr::vector<const Items*> memo_;
 
   friend class Evaluation;
+  bool eval_node(const Node& node, const Frame& frame, Items& out);
+  bool eval_memo(const Node& node, const Frame& frame, Items& out);
   bool eval_member(const Node& node, const Frame& frame, Items& out);
   bool eval_function(const Node& node, const Frame& frame, Items& out);
   bool eval_binary(const Node& node, const Frame& frame, Items& out);

@@ -77,7 +77,9 @@ Temporal system_now() {
 
 }  // namespace
 
-Evaluator::Evaluator() : state_(std::make_unique<State>()) {
+// For overwrite: value-initialising State would zero the 32 KiB buffer, which nothing reads
+// before writing (an evaluator is created per validated resource, so this shows).
+Evaluator::Evaluator() : state_(std::make_unique_for_overwrite<State>()) {
   state_->clock = system_now;
 }
 
@@ -107,15 +109,23 @@ fhir::Result<Collection> Evaluator::evaluate(const Expression& expression,
 fhir::Result<Collection> Evaluator::evaluate(const Expression& expression, const Value& context,
                                              const fhir::JsonValue& resource,
                                              const Environment* environment) {
+  return evaluate(
+      expression, context,
+      &resource == context.json() ? context : resource_value(resource, expression.compiled().model),
+      environment);
+}
+
+fhir::Result<Collection> Evaluator::evaluate(const Expression& expression, const Value& context,
+                                             const Value& resource,
+                                             const Environment* environment) {
   state_->arena.release();
   state_->quantities.clear();
   // now()/today()/timeOfDay() are fixed for one evaluation; the Context reads the clock
   // only if asked.
-  Context ctx(&state_->arena, *this, expression.compiled(), &resource, environment, state_->clock,
-              state_->regex_cache);
+  Context ctx(&state_->arena, *this, expression.compiled(), resource.json(), environment,
+              state_->clock, state_->regex_cache);
   ctx.context_value = context;
-  ctx.resource_value =
-      &resource == context.json() ? context : resource_value(resource, expression.compiled().model);
+  ctx.resource_value = resource;
   auto* result = new (state_->arena.allocate(sizeof(Items), alignof(Items))) Items(&state_->arena);
   // `result` lives in the arena and is never destroyed: its memory is the arena's, which
   // release() frees wholesale.
@@ -830,6 +840,25 @@ bool Context::singleton_boolean(const Node& node, const Items& items, std::optio
 // ---- evaluation ----
 
 bool Context::eval(const Node& node, const Frame& frame, Items& out) {
+  if (node.memo_slot >= 0) return eval_memo(node, frame, out);
+  return eval_node(node, frame, out);
+}
+
+bool Context::eval_memo(const Node& node, const Frame& frame, Items& out) {
+  if (memo_.empty()) memo_.resize(compiled_.memo_slots, nullptr);
+  const Items*& memo = memo_[static_cast<std::size_t>(node.memo_slot)];
+  if (memo == nullptr) {
+    // Lives in the arena like every collection; release() frees it wholesale. Only a value
+    // computed without error is kept: a failure ends the evaluation anyway.
+    auto* computed = new (arena_->allocate(sizeof(Items), alignof(Items))) Items(arena_);
+    if (!eval_node(node, frame, *computed)) return false;
+    memo = computed;
+  }
+  out.insert(out.end(), memo->begin(), memo->end());
+  return true;
+}
+
+bool Context::eval_node(const Node& node, const Frame& frame, Items& out) {
   switch (node.kind) {
     case NodeKind::empty:
       return true;
@@ -1003,11 +1032,11 @@ bool Context::eval_function(const Node& node, const Frame& frame, Items& out) {
     out.insert(out.end(), result.begin(), result.end());
     return true;
   }
-  std::vector<Items> args;
+  ArgItems args(arena());
   if (node.builtin->arg_kind == ArgKind::value) {
     args.reserve(node.args.size());
     for (const auto& arg : node.args) {
-      args.emplace_back(arena());
+      args.emplace_back();  // uses the arena too, passed on by the outer allocator
       if (!eval(*arg, frame, args.back())) return false;
     }
   }

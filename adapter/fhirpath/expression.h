@@ -76,6 +76,18 @@ class Expression {
   ~Expression();
 
   std::string_view text() const;
+
+  // The members of its input the expression reads, when that is all it reads of the data:
+  // `contained.meta.empty()` reads {"contained"}. Then, on an input that has none of these
+  // members (no JSON member whose name, without a leading '_', starts with one of them, so
+  // that choice types such as valueString count as value), the result is the one it has on
+  // an empty object, whatever %resource, %rootResource and the input's type are. nullopt
+  // when the expression reads anything else: $this (also implicitly, as in `empty()`), a type
+  // name (`Patient.name`), %resource or another variable (the specification's constants
+  // %ucum, %sct, %loinc, %`vs-…` and %`ext-…` excepted, which callers must not rebind), the
+  // clock, resolve(), custom functions, or a lambda over anything but such member paths.
+  const std::optional<std::vector<std::string>>& input_members() const;
+
   struct Compiled;
   const Compiled& compiled() const { return *compiled_; }
 
@@ -115,6 +127,11 @@ class Evaluator {
   // Same, with the context given as an already typed value (a node inside a resource).
   fhir::Result<Collection> evaluate(const Expression& expression, const Value& context,
                                     const fhir::JsonValue& resource,
+                                    const Environment* environment = nullptr);
+  // Same, with %resource typed by the caller too (resource_value()), so that evaluating many
+  // expressions inside one resource does not look its type up each time.
+  fhir::Result<Collection> evaluate(const Expression& expression, const Value& context,
+                                    const Value& resource,
                                     const Environment* environment = nullptr);
 
   // Scratch memory that lives until the next evaluate(): for functions' results.

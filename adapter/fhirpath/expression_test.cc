@@ -3,7 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
+
+#include "adapter/fhirpath/ast.h"
 
 namespace adapter::fhirpath {
 namespace {
@@ -162,6 +167,73 @@ TEST(Expression, EnvironmentAndCustomFunctions) {
   auto failing = Expression::compile("'x'.twice()", {.functions = &functions});
   EXPECT_THAT(evaluator.evaluate(*failing, document.root()).problems().issues().front().message,
               HasSubstr("twice(): needs integers"));
+}
+
+std::optional<std::vector<std::string>> input_members(std::string_view expression) {
+  auto compiled = Expression::compile(expression, {.model = &r4()});
+  EXPECT_TRUE(compiled.ok()) << expression;
+  return compiled.ok() ? compiled->input_members() : std::nullopt;
+}
+
+TEST(Expression, InputMembersOfMemberPaths) {
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(input_members("contained.contained.empty()"), Names{"contained"});
+  EXPECT_EQ(input_members("extension.exists() != value.exists()"), (Names{"extension", "value"}));
+  EXPECT_EQ(input_members("system.empty() or system = %ucum"), Names{"system"});
+  EXPECT_EQ(input_members("text.`div`.exists()"), Names{"text"});
+  EXPECT_EQ(input_members("true"), Names{});
+  // A criterion over an absent member is never evaluated, whatever it reads.
+  EXPECT_EQ(input_members("entry.all(request.exists() = (%resource.type = 'batch'))"),
+            Names{"entry"});
+  EXPECT_EQ(input_members("contained.where(id = %resource.id).trace('unmatched', id).empty()"),
+            Names{"contained"});
+}
+
+TEST(Expression, NoInputMembersWhenMoreIsRead) {
+  for (const std::string_view expression :
+       {"empty()", "$this.name.exists()", "Patient.name.exists()", "%resource.id.exists()",
+        "name.exists() or %rootResource.id.exists()", "managingOrganization.resolve().exists()",
+        "birthDate < today()", "iif(name.exists(), 1, 2)", "where(use = 'home').empty()",
+        "(1 | 2).where($this = %resource.id).empty()", "name.given.contains($this)",
+        "name.aggregate($total, 0)"}) {
+    EXPECT_EQ(input_members(expression), std::nullopt) << expression;
+  }
+}
+
+// The promise input_members() makes: without those members, the result on an empty object.
+TEST(Expression, WithoutItsInputMembersTheResultIsTheEmptyObjects) {
+  constexpr std::string_view kWithout =
+      R"({"resourceType": "Patient", "id": "p2", "active": false, "gender": "other"})";
+  for (const std::string_view expression :
+       {"contained.empty()", "name.exists() implies name.given.exists()",
+        "telecom.where(system = 'phone').count()", "deceased.exists().not()",
+        "link.select(other).first()", "(name | address).count() + 1"}) {
+    ASSERT_TRUE(input_members(expression).has_value()) << expression;
+    EXPECT_EQ(eval(expression, kWithout), eval(expression, "{}")) << expression;
+  }
+}
+
+// Parts that do not depend on $this are computed once per evaluation (Node::memo_slot):
+// the results must be those of evaluating them every time.
+TEST(Expression, RepeatedFrameIndependentPartsKeepTheirResults) {
+  EXPECT_EQ(eval("name.select(%resource.name.given.count() + given.count())"), "[5,4]");
+  EXPECT_EQ(eval("name.where(given.count() < %resource.name.given.count()).use"),
+            R"(["official","nickname"])");
+  EXPECT_EQ(eval("%resource.descendants().count() = %resource.descendants().count()"), "[true]");
+  EXPECT_EQ(eval("(1 | 2 | 3).select($index + %resource.name.count())"), "[2,3,4]");
+  EXPECT_EQ(eval("(1 | 2).select((3 | 4).select($this + $index))"), "[3,5,3,5]");
+  EXPECT_EQ(eval("name.select(given.first())"), R"(["Kari","KO"])");
+  EXPECT_EQ(eval("name.select(iif($index = 0, 'a', 'b'))"), R"(["a","b"])");
+  EXPECT_EQ(eval("(1 | 2 | 3).aggregate($this + $total, 0)"), "[6]");
+  EXPECT_EQ(eval("name.where(%resource.name.given.count() > 2).count()"), "[2]");
+  constexpr std::string_view kDom3Like =
+      "contained.where(('#' + id in %resource.descendants().reference) or "
+      "%resource.descendants().exists()).empty()";
+  EXPECT_EQ(eval(kDom3Like), "[false]");
+  const auto compiled = Expression::compile(kDom3Like, {.model = &r4()});
+  ASSERT_TRUE(compiled.ok());
+  // The operand of `in`, the right of `or`, and the twice written %resource.descendants().
+  EXPECT_EQ(compiled->compiled().memo_slots, 3U);
 }
 
 TEST(Expression, DeepNestingIsRefusedNotCrashing) {

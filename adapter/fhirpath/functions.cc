@@ -13,7 +13,7 @@
 namespace adapter::fhirpath::detail {
 namespace {
 
-using Args = std::vector<Items>;
+using Args = ArgItems;
 
 // ---- helpers ----
 

@@ -4,9 +4,11 @@
 //   |  = ~ != !~  |  in contains  |  and  |  or xor  |  implies
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <set>
+#include <unordered_map>
 
 #include "adapter/fhirpath/context.h"
 #include "adapter/fhirpath/lexer.h"
@@ -746,6 +748,230 @@ class Parser {
   bool strict_ = false;  // semantic problems are errors (a context type was given)
 };
 
+// ---- Analyses of the finished tree ----
+
+bool in(std::string_view name, std::initializer_list<std::string_view> names) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Functions that evaluate their lambda argument once per input item, with that item as
+// $this and nothing of the caller's frame: no item, no evaluation. (iif() and aggregate()
+// see the caller's frame; trace() never evaluates its arguments.)
+bool per_item_lambda(std::string_view name) {
+  return in(name, {"where", "select", "all", "exists", "repeat", "sort"});
+}
+
+// Memoisation plan: a node whose value cannot depend on the frame ($this, $index, $total)
+// has one value per evaluation, as the input, %resource, the environment and the clock are
+// fixed during one. Such a node gets a memo slot when it would otherwise be evaluated
+// again: inside a per-item criterion (`entry.all(request.exists() = (%resource.type =
+// 'batch'))`), or written more than once (dom-3's four `%resource.descendants()`), in which
+// case the equal subtrees share the slot.
+class MemoPlanner {
+ public:
+  explicit MemoPlanner(Expression::Compiled& compiled) : compiled_(compiled) {}
+
+  void run() {
+    describe(*compiled_.root);
+    assign(*compiled_.root, false, false);
+    compiled_.memo_slots = slots_.size();
+  }
+
+ private:
+  struct Facts {
+    bool independent = false;  // of the frame
+    std::string key;           // equal keys: structurally equal subtrees
+  };
+
+  static bool memoisable(NodeKind kind) {
+    return kind == NodeKind::member || kind == NodeKind::function || kind == NodeKind::binary ||
+           kind == NodeKind::unary || kind == NodeKind::indexer;
+  }
+
+  static void append_name(std::string& key, std::string_view name) {
+    key += fmt::format("{}:{}", name.size(), name);
+  }
+
+  // Literals that compare equal by this key are the same value; others (decimals, dates,
+  // quantities) get a key of their own, so subtrees holding them are never shared.
+  void append_literal(std::string& key, const Node& node) {
+    const Value& value = node.literal;
+    switch (value.kind()) {
+      case ValueKind::boolean:
+        key += value.as_bool() ? "T" : "F";
+        return;
+      case ValueKind::integer:
+        key += fmt::format("i{};", value.as_integer());
+        return;
+      case ValueKind::string:
+        key += 's';
+        append_name(key, value.as_string());
+        return;
+      default:
+        key += fmt::format("u{};", unique_++);
+        return;
+    }
+  }
+
+  const Facts& describe(const Node& node) {
+    Facts facts;
+    std::string& key = facts.key;
+    key += fmt::format("({},{},", static_cast<int>(node.kind), static_cast<int>(node.op));
+    append_name(key, node.name);
+    key += fmt::format("{},", static_cast<int>(node.type.ns));
+    append_name(key, node.type.name);
+    if (node.custom != nullptr) key += 'c';
+    if (node.kind == NodeKind::literal) append_literal(key, node);
+    bool independent = true;
+    if (node.focus) {
+      const Facts& focus = describe(*node.focus);
+      independent = focus.independent;
+      key += focus.key;
+    }
+    key += '[';
+    for (const auto& arg : node.args) {
+      const Facts& argument = describe(*arg);
+      key += argument.key;
+      if (!lambda_of(node)) independent = independent && argument.independent;
+    }
+    key += "])";
+    switch (node.kind) {
+      case NodeKind::this_var:
+      case NodeKind::index_var:
+      case NodeKind::total_var:
+        independent = false;
+        break;
+      case NodeKind::member:
+        independent = independent && node.focus != nullptr;  // else a member of $this
+        break;
+      case NodeKind::function:
+        // No focus: the function applies to $this. Custom functions may do anything.
+        independent = independent && node.focus != nullptr && node.builtin != nullptr &&
+                      (node.builtin->arg_kind != ArgKind::lambda || node.name == "trace" ||
+                       per_item_lambda(node.name));
+        break;
+      default:
+        break;
+    }
+    facts.independent = independent;
+    if (independent && memoisable(node.kind)) ++occurrences_[facts.key];
+    return facts_.insert_or_assign(&node, std::move(facts)).first->second;
+  }
+
+  // Lambda arguments are evaluated with a frame of their own, never the caller's.
+  static bool lambda_of(const Node& node) {
+    return node.kind == NodeKind::function && node.builtin != nullptr &&
+           node.builtin->arg_kind == ArgKind::lambda;
+  }
+
+  // `repeated`: the node may be evaluated several times in one evaluation. `covered`: an
+  // ancestor evaluated at most once (memoised) contains it, outside any lambda.
+  void assign(Node& node, bool repeated, bool covered) {
+    const Facts& facts = facts_.at(&node);
+    if (facts.independent && memoisable(node.kind) &&
+        (occurrences_.at(facts.key) > 1 || (repeated && !covered))) {
+      node.memo_slot =
+          slots_.try_emplace(facts.key, static_cast<std::int32_t>(slots_.size())).first->second;
+      covered = true;
+    }
+    if (node.focus) assign(*node.focus, repeated, covered);
+    const bool per_item = lambda_of(node) && per_item_lambda(node.name);
+    for (auto& arg : node.args) {
+      if (per_item) {
+        assign(*arg, true, false);
+      } else {
+        assign(*arg, repeated, covered);
+      }
+    }
+  }
+
+  Expression::Compiled& compiled_;
+  std::unordered_map<const Node*, Facts> facts_;
+  std::unordered_map<std::string, int> occurrences_;
+  std::unordered_map<std::string, std::int32_t> slots_;
+  std::size_t unique_ = 0;
+};
+
+// Expression::input_members(): which members of the input a node reads, false when it
+// reads anything else (see there).
+bool empty_without_members(const Node& node);
+
+bool reads_only_members(const Node& node, std::vector<std::string>& members) {
+  switch (node.kind) {
+    case NodeKind::empty:
+    case NodeKind::literal:
+      return true;
+    case NodeKind::member:
+      if (node.focus) return reads_only_members(*node.focus, members);
+      // An upper-case first step may be a type name testing the input (`Patient.name`).
+      if (node.name.empty() || (node.name[0] >= 'A' && node.name[0] <= 'Z')) return false;
+      if (std::find(members.begin(), members.end(), node.name) == members.end()) {
+        members.push_back(node.name);
+      }
+      return true;
+    case NodeKind::variable:
+      return node.name == "ucum" || node.name == "sct" || node.name == "loinc" ||
+             node.name.starts_with("vs-") || node.name.starts_with("ext-");
+    case NodeKind::function: {
+      // Without a focus a function applies to $this; custom functions may read anything;
+      // these builtins read the clock, resolve references or see the caller's frame.
+      if (!node.focus || node.builtin == nullptr ||
+          in(node.name, {"now", "today", "timeOfDay", "resolve", "iif", "aggregate", "htmlChecks",
+                         "conformsTo"})) {
+        return false;
+      }
+      if (!reads_only_members(*node.focus, members)) return false;
+      switch (node.builtin->arg_kind) {
+        case ArgKind::type:
+          return true;
+        case ArgKind::value:
+          return std::all_of(node.args.begin(), node.args.end(),
+                             [&](const auto& arg) { return reads_only_members(*arg, members); });
+        case ArgKind::lambda:
+          // Never evaluated: trace() ignores its arguments, and a per-item function has no
+          // item to evaluate them on when its input is empty.
+          return node.args.empty() || node.name == "trace" ||
+                 (per_item_lambda(node.name) && empty_without_members(*node.focus));
+      }
+      return false;
+    }
+    case NodeKind::indexer:
+      return reads_only_members(*node.focus, members) && reads_only_members(*node.args[0], members);
+    case NodeKind::unary:
+    case NodeKind::binary:
+      return std::all_of(node.args.begin(), node.args.end(),
+                         [&](const auto& arg) { return reads_only_members(*arg, members); });
+    default:
+      return false;  // $this, $index, $total
+  }
+}
+
+// True when `node` (already known to read only members of the input) is empty whenever
+// those members are absent.
+bool empty_without_members(const Node& node) {
+  switch (node.kind) {
+    case NodeKind::empty:
+      return true;
+    case NodeKind::member:
+      return !node.focus || empty_without_members(*node.focus);
+    case NodeKind::function:
+      return node.focus != nullptr &&
+             in(node.name,
+                {"where", "select", "repeat", "first", "last", "tail", "skip", "take", "single",
+                 "distinct", "ofType", "as", "trace", "children", "descendants"}) &&
+             empty_without_members(*node.focus);
+    case NodeKind::indexer:
+      return empty_without_members(*node.focus);
+    case NodeKind::binary:
+      if (node.op == Op::union_) {
+        return empty_without_members(*node.args[0]) && empty_without_members(*node.args[1]);
+      }
+      return node.op == Op::as && empty_without_members(*node.args[0]);
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -769,6 +995,10 @@ fhir::Result<Expression> Expression::compile(std::string_view text, const Compil
   auto root = parser.parse();
   if (!root) return root.problems();
   compiled->root = std::move(root.value());
+  detail::MemoPlanner(*compiled).run();
+  if (std::vector<std::string> members; detail::reads_only_members(*compiled->root, members)) {
+    compiled->input_members = std::move(members);
+  }
   return Expression(std::move(compiled));
 }
 
@@ -778,6 +1008,9 @@ Expression& Expression::operator=(Expression&&) noexcept = default;
 Expression::~Expression() = default;
 std::string_view Expression::text() const {
   return compiled_->text;
+}
+const std::optional<std::vector<std::string>>& Expression::input_members() const {
+  return compiled_->input_members;
 }
 
 void FunctionRegistry::add(std::string name, int min_args, int max_args, Function function) {
