@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 
 namespace adapter::validate {
 namespace {
@@ -112,8 +113,33 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+// Whether some byte of the eight at `at` is below 0x21, i.e. whitespace or a control
+// character (the classic "has a byte less than n" bit trick; bytes from 0x80 never count).
+bool has_byte_below_0x21(const char* at) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101U;
+  std::uint64_t word = 0;
+  std::memcpy(&word, at, sizeof word);
+  return ((word - kOnes * 0x21U) & ~word & (kOnes * 0x80U)) != 0;
+}
+
+// No whitespace at all, eight bytes at a time: most codes and URIs need nothing more.
+bool no_whitespace(std::string_view text) {
+  std::size_t at = 0;
+  for (; at + 8 <= text.size(); at += 8) {
+    if (!has_byte_below_0x21(text.data() + at)) continue;
+    for (std::size_t i = at; i < at + 8; ++i) {
+      if (is_space(text[i])) return false;
+    }
+  }
+  for (; at < text.size(); ++at) {
+    if (is_space(text[at])) return false;
+  }
+  return true;
+}
+
 // [^\s]+(\s[^\s]+)*: no leading, trailing or doubled whitespace.
 bool is_code(std::string_view text) {
+  if (!text.empty() && no_whitespace(text)) return true;
   if (text.empty() || is_space(text.front()) || is_space(text.back())) return false;
   for (std::size_t i = 1; i < text.size(); ++i) {
     if (is_space(text[i]) && is_space(text[i - 1])) return false;
@@ -127,13 +153,6 @@ bool is_id(std::string_view text) {
     if (!(digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '.')) {
       return false;
     }
-  }
-  return true;
-}
-
-bool no_whitespace(std::string_view text) {
-  for (const char c : text) {
-    if (is_space(c)) return false;
   }
   return true;
 }

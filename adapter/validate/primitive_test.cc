@@ -63,5 +63,26 @@ TEST(Primitive, StringsCodesIdsAndUris) {
   EXPECT_FALSE(ok("base64Binary", R"("aGVsbG8")"));
 }
 
+// Whitespace is looked for eight bytes at a time: wherever it sits, it is found.
+TEST(Primitive, WhitespaceAnywhereInLongCodesAndUris) {
+  const std::string ascii = "urn:example:abcdefghijklmnopq";  // 29 bytes
+  const std::string plain = ascii + "\u00e9";                 // and a non-ASCII letter
+  EXPECT_TRUE(ok("uri", "\"" + plain + "\""));
+  EXPECT_TRUE(ok("code", "\"" + plain + "\""));
+  for (std::size_t at = 0; at < ascii.size(); ++at) {
+    for (const std::string_view space : {" ", "\\t", "\\n"}) {
+      std::string text = plain;
+      text.replace(at, 1, space);
+      const std::string json = "\"" + text + "\"";
+      EXPECT_FALSE(ok("uri", json)) << json;
+      // A code may have single whitespace inside, not at its start.
+      EXPECT_EQ(ok("code", json), at > 0) << json;
+    }
+  }
+  EXPECT_FALSE(ok("code", R"("abcdefghij  klmnop")"));
+  EXPECT_FALSE(ok("code", R"("abcdefghijklmnop ")"));
+  EXPECT_TRUE(ok("uri", "\"\\u0001abcdefghij\""));  // control characters are not whitespace
+}
+
 }  // namespace
 }  // namespace adapter::validate

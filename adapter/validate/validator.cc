@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <charconv>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -28,6 +31,12 @@ constexpr std::size_t kMaxNesting = 100;
 struct CompiledInvariant {
   const fhir::Invariant* source = nullptr;
   std::unique_ptr<fhirpath::Expression> expression;
+  // When the expression reads nothing but these members of its context
+  // (Expression::input_members), its verdict on a context without any of them is known:
+  // the one on an empty object, worked out once. Empty when it must always be evaluated.
+  std::vector<std::string> members;
+  std::optional<bool> holds_without_members;
+  std::string message;  // the issue's text when it does not hold
 };
 using Invariants =
     std::vector<const CompiledInvariant*>;  // resources inside resources, elements inside elements
@@ -58,6 +67,13 @@ std::optional<Resolved> resolve(const TypeInfo& owner, std::string_view key) {
     }
   }
   return std::nullopt;
+}
+
+// An invariant holds when its expression gives true or nothing.
+bool holds(fhirpath::Collection result) {
+  return result.empty() ||
+         (result.size() == 1 && result[0].kind() == fhirpath::ValueKind::boolean &&
+          result[0].as_bool());
 }
 
 bool is_resource_type_name(std::string_view text) {
@@ -127,8 +143,9 @@ struct Validator::State {
     return it == bindings.end() ? nullptr : it->second;
   }
 
+  const TypeInfo* first_type = nullptr;  // model->types().data(): types by position
   Primitive primitive(const TypeInfo& type) const {
-    const auto index = static_cast<std::size_t>(&type - model->types().data());
+    const auto index = static_cast<std::size_t>(&type - first_type);
     return index < primitives.size() ? primitives[index] : Primitive::unchecked;
   }
 
@@ -136,6 +153,87 @@ struct Validator::State {
     const auto it = by_owner.find(owner);
     return it == by_owner.end() ? nullptr : &it->second;
   }
+
+  // What a JSON member name (without '_') of one type resolves to, with what applies to
+  // the element, so that the walk looks each member up once.
+  struct Member {
+    std::string_view key;  // "status", "valueQuantity"
+    Resolved resolved;
+    const ValueSetCodes* binding = nullptr;
+    const Invariants* invariants = nullptr;
+    bool contained = false;  // the element named "contained"
+  };
+  // An element with a minimum: reported missing unless `element` (the type's own look-up
+  // of its name, which hides an inherited one) was seen.
+  struct Required {
+    const fhir::ElementInfo* declared = nullptr;
+    const fhir::ElementInfo* element = nullptr;
+    std::string_view path_name;  // its name in issue paths: "status", "value[x]"
+  };
+  // Per type: every member name that resolves (exactly the names resolve() accepts), in a
+  // small open-addressing hash table, plus the type's required elements and invariants.
+  struct TypeTable {
+    std::vector<Member> members;
+    std::vector<std::uint16_t> slots;  // index into members + 1; 0 = empty
+    std::size_t mask = 0;
+    std::vector<Required> required;
+    Invariants invariants;   // own and inherited, the type's own first
+    bool reference = false;  // the Reference type: its reference is checked too
+
+    const Member* find(std::string_view key) const {
+      if (slots.empty()) return nullptr;
+      for (std::size_t slot = hash(key) & mask;; slot = (slot + 1) & mask) {
+        const std::uint16_t entry = slots[slot];
+        if (entry == 0) return nullptr;
+        const Member& member = members[entry - 1U];
+        if (same_key(member.key, key)) return &member;
+      }
+    }
+    // Member names are short: hashing and comparing them as a few machine words, in line,
+    // beats byte loops and calls to memcmp. A name is covered by its first and last eight
+    // (or four) bytes, which overlap when it is shorter than 16 (or 8).
+    struct Words {
+      std::uint64_t head = 0;
+      std::uint64_t tail = 0;
+    };
+    static Words words(std::string_view key) {
+      Words w;
+      const std::size_t n = key.size();
+      if (n >= 8) {
+        std::memcpy(&w.head, key.data(), 8);
+        std::memcpy(&w.tail, key.data() + n - 8, 8);
+      } else if (n >= 4) {
+        std::uint32_t head = 0;
+        std::uint32_t tail = 0;
+        std::memcpy(&head, key.data(), 4);
+        std::memcpy(&tail, key.data() + n - 4, 4);
+        w.head = head;
+        w.tail = tail;
+      } else {
+        for (std::size_t i = 0; i < n; ++i)
+          w.head = w.head << 8U | static_cast<unsigned char>(key[i]);
+      }
+      return w;
+    }
+    static bool same_key(std::string_view a, std::string_view b) {
+      if (a.size() != b.size()) return false;
+      const Words x = words(a);
+      const Words y = words(b);
+      if (x.head != y.head || x.tail != y.tail) return false;
+      return a.size() <= 16 || a.substr(8, a.size() - 16) == b.substr(8, b.size() - 16);
+    }
+    static std::size_t hash(std::string_view key) {
+      const Words w = words(key);
+      return ((w.head ^ (w.tail * 0x9E3779B97F4A7C15U) ^ key.size()) * 0xFF51AFD7ED558CCDU) >> 40U;
+    }
+  };
+  std::vector<TypeTable> tables;  // by the type's position in model->types()
+  // Names the tables view that the model does not hold: "valueQuantity", "value[x]".
+  std::deque<std::string> member_names;
+  const TypeTable& table(const TypeInfo& type) const {
+    return tables[static_cast<std::size_t>(&type - first_type)];
+  }
+  const TypeInfo* element_type = nullptr;  // the model's Element, for `_name` objects
 };
 
 namespace {
@@ -169,7 +267,9 @@ class Walk {
     if (fhirpath_.empty()) fhirpath_ = std::string(type->name());
     const fhir::JsonValue* outer = resource_;
     const fhir::JsonValue* outer_root = root_;
+    const fhirpath::Value outer_value = resource_value_;
     resource_ = &json;
+    resource_value_ = fhirpath::Value::node(&json, type);
     // A contained resource's %rootResource is its container; anything else is its own root.
     if (!contained || root_ == nullptr) root_ = &json;
     const bool bundle = type->name() == "Bundle";
@@ -178,6 +278,7 @@ class Walk {
     if (bundle) close_bundle();
     if (state_.profiles != nullptr) profiles(json);
     resource_ = outer;
+    resource_value_ = outer_value;
     root_ = outer_root;
   }
 
@@ -240,7 +341,10 @@ class Walk {
   void error(IssueType type, std::string message) {
     add(fhir::Severity::error, type, std::move(message));
   }
-  void add(fhir::Severity severity, IssueType type, std::string message) {
+  void add(fhir::Severity severity, IssueType type, const std::string& message) {
+    add(severity, type, std::string(message));
+  }
+  void add(fhir::Severity severity, IssueType type, std::string&& message) {
     fhir::Issue issue;
     issue.severity = severity;
     issue.type = type;
@@ -250,17 +354,30 @@ class Walk {
   }
 
   // The current place as FHIRPath (expression) and JSON pointer (location).
-  void locate(fhir::Issue& issue) const {
+  void locate(fhir::Issue& issue) const { locate(issue, path_); }
+  void locate(fhir::Issue& issue, std::span<const Segment> path) const {
     issue.expression = fhirpath_;
-    for (const Segment& segment : path_) {
+    for (const Segment& segment : path) {
       if (segment.name.empty()) {
-        issue.expression += fmt::format("[{}]", segment.index);
-        issue.location += fmt::format("/{}", segment.index);
+        std::array<char, 24> digits{};
+        const auto end =
+            std::to_chars(digits.data(), digits.data() + digits.size(), segment.index).ptr;
+        const std::string_view index(digits.data(), static_cast<std::size_t>(end - digits.data()));
+        issue.expression += '[';
+        issue.expression += index;
+        issue.expression += ']';
+        issue.location += '/';
+        issue.location += index;
       } else {
         issue.expression += '.';
         issue.expression += segment.name;
         issue.location += '/';
-        issue.location += fhir::pointer_token(segment.name);
+        // Only '~' and '/' need escaping in a JSON pointer; member names rarely have them.
+        if (segment.name.find_first_of("~/") == std::string_view::npos) {
+          issue.location += segment.name;
+        } else {
+          issue.location += fhir::pointer_token(segment.name);
+        }
       }
     }
   }
@@ -275,8 +392,13 @@ class Walk {
     if (json.size() == 0 || (is_resource && json.size() == 1)) {
       error(IssueType::invariant, "an element must have a value or children (ele-1)");
     }
-    std::vector<const fhir::ElementInfo*> seen;
-    seen.reserve(json.size());
+    const Validator::State::TypeTable& table = state_.table(type);
+    // The elements seen in this object: the top of seen_, which nested objects share.
+    const std::size_t seen_start = seen_.size();
+    const auto seen = [&](const fhir::ElementInfo* element) {
+      return std::find(seen_.begin() + static_cast<std::ptrdiff_t>(seen_start), seen_.end(),
+                       element) != seen_.end();
+    };
     const bool has_companions =
         std::any_of(json.members().begin(), json.members().end(),
                     [](const fhir::JsonMember& m) { return m.key.starts_with('_'); });
@@ -284,8 +406,8 @@ class Walk {
       if (is_resource && member.key == "resourceType") continue;
       const bool companion = member.key.starts_with('_');
       const std::string_view name = companion ? member.key.substr(1) : member.key;
-      const auto resolved = resolve(type, name);
-      if (!resolved) {
+      const Validator::State::Member* resolved = table.find(name);
+      if (resolved == nullptr) {
         auto at = enter(member.key);
         const fhir::ElementInfo* bare = type.element(name);
         error(IssueType::structure,
@@ -295,18 +417,18 @@ class Walk {
                   : fmt::format("unknown element \"{}\" in {}", member.key, type.name()));
         continue;
       }
-      const fhir::ElementInfo& element = *resolved->element;
-      const bool repeated_key = std::find(seen.begin(), seen.end(), &element) != seen.end();
+      const fhir::ElementInfo& element = *resolved->resolved.element;
+      const bool repeated_key = seen(&element);
       if (companion) {
         auto at = enter(member.key);
-        if (resolved->type == nullptr || !resolved->type->is_primitive()) {
+        if (resolved->resolved.type == nullptr || !resolved->resolved.type->is_primitive()) {
           error(IssueType::structure,
                 fmt::format("\"{}\" is only allowed for primitive elements", member.key));
           continue;
         }
         companion_value(member.value, element);
         // The value member, when present, accounts for the element.
-        if (json.find(name) == nullptr && !repeated_key) seen.push_back(&element);
+        if (json.find(name) == nullptr && !repeated_key) seen_.push_back(&element);
         continue;
       }
       if (repeated_key && element.choice) {
@@ -316,30 +438,22 @@ class Walk {
             fmt::format("{}[x] has more than one value; a choice takes exactly one", element.name));
         continue;
       }
-      seen.push_back(&element);
+      seen_.push_back(&element);
       auto at = enter(member.key);
-      value(member.value, element, *resolved->type,
-            has_companions ? companion_of(json, name) : nullptr, is_resource && member.key == "id");
+      value(member.value, *resolved, has_companions ? companion_of(json, name) : nullptr,
+            is_resource && member.key == "id");
     }
-    // Required elements, own and inherited.
-    for (const TypeInfo* level = &type; level != nullptr; level = level->base()) {
-      for (const fhir::ElementInfo& element : level->own_elements()) {
-        if (element.min == 0) continue;
-        if (std::find(seen.begin(), seen.end(), type.element(element.name)) != seen.end()) {
-          continue;
-        }
-        if (&element != type.element(element.name) && type.element(element.name) != nullptr) {
-          continue;  // redefined lower down; checked there
-        }
-        auto at = enter(element.choice ? choice_name(element) : element.name);
-        error(IssueType::required,
-              fmt::format("missing required element \"{}{}\" (minimum {})", element.name,
-                          element.choice ? "[x]" : "", element.min));
-      }
+    // Required elements, own and inherited (those redefined lower down are checked there).
+    for (const Validator::State::Required& required : table.required) {
+      if (seen(required.element)) continue;
+      const fhir::ElementInfo& element = *required.declared;
+      auto at = enter(required.path_name);
+      error(IssueType::required,
+            fmt::format("missing required element \"{}{}\" (minimum {})", element.name,
+                        element.choice ? "[x]" : "", element.min));
     }
-    for (const TypeInfo* level = &type; level != nullptr; level = level->base()) {
-      if (const Invariants* invariants = state_.find(level)) check(*invariants, json, type);
-    }
+    seen_.resize(seen_start);
+    if (!table.invariants.empty()) check(table.invariants, json, type);
     --depth_;
   }
 
@@ -347,35 +461,57 @@ class Walk {
   void check(const Invariants& invariants, const JsonValue& json, const TypeInfo& type) {
     const fhirpath::Value context = fhirpath::Value::node(&json, &type);
     const fhir::JsonValue& resource = resource_ != nullptr ? *resource_ : json;
+    // %resource: typed when the walk entered it, or the context when that is the resource.
+    const fhirpath::Value resource_value = &resource == &json ? context : resource_value_;
     const fhirpath::Environment* environment = nullptr;
     if (root_ != nullptr && root_ != &resource) {
       environment_.set("rootResource", {fhirpath::resource_value(*root_, &model_)});
       environment = &environment_;
     }
     for (const CompiledInvariant* invariant : invariants) {
-      auto result = evaluator_.evaluate(*invariant->expression, context, resource, environment);
       const fhir::Invariant& source = *invariant->source;
       const bool warning = source.severity == "warning";
-      if (!result) {
-        // An expression that cannot be evaluated here is reported, never silently passed.
-        add(fhir::Severity::warning, IssueType::processing,
-            fmt::format("{} could not be evaluated: {}", source.key,
-                        result.problems().issues().front().message));
-        continue;
+      bool holds = false;
+      if (invariant->holds_without_members && !has_any(json, type, invariant->members)) {
+        holds = *invariant->holds_without_members;
+      } else {
+        auto result =
+            evaluator().evaluate(*invariant->expression, context, resource_value, environment);
+        if (!result) {
+          // An expression that cannot be evaluated here is reported, never silently passed.
+          add(fhir::Severity::warning, IssueType::processing,
+              fmt::format("{} could not be evaluated: {}", source.key,
+                          result.problems().issues().front().message));
+          continue;
+        }
+        holds = validate::holds(*result);
       }
-      const bool holds = result->empty() || (result->size() == 1 &&
-                                             (*result)[0].kind() == fhirpath::ValueKind::boolean &&
-                                             (*result)[0].as_bool());
       if (!holds) {
         add(warning ? fhir::Severity::warning : fhir::Severity::error, IssueType::invariant,
-            fmt::format("{}: {} (expression: {})", source.key, source.human, source.expression));
+            invariant->message);
       }
     }
   }
 
-  // "value[x]": kept alive in the model-independent cache below while the path refers to it.
-  std::string_view choice_name(const fhir::ElementInfo& element) {
-    return choice_names_.emplace_back(fmt::format("{}[x]", element.name));
+  fhirpath::Evaluator& evaluator() {
+    if (!evaluator_) evaluator_.emplace();
+    return *evaluator_;
+  }
+
+  // Whether FHIRPath navigation from `json` (typed `type`) could reach one of `members`:
+  // only from an object of a complex type, through a JSON member whose name, '_' removed,
+  // starts with one of them (which covers `_status` and choice types such as valueString).
+  static bool has_any(const JsonValue& json, const TypeInfo& type,
+                      const std::vector<std::string>& members) {
+    if (!json.is_object() || type.is_primitive()) return false;
+    for (const fhir::JsonMember& member : json.members()) {
+      const std::string_view key =
+          member.key.starts_with('_') ? member.key.substr(1) : std::string_view(member.key);
+      for (const std::string& name : members) {
+        if (key.starts_with(name)) return true;
+      }
+    }
+    return false;
   }
 
   static std::string type_suffix(const fhir::ElementInfo& element) {
@@ -385,9 +521,11 @@ class Walk {
     return name;
   }
 
-  void value(const JsonValue& json, const fhir::ElementInfo& element, const TypeInfo& type,
+  void value(const JsonValue& json, const Validator::State::Member& member,
              const JsonValue* companion, bool resource_id) {
-    const bool contained = element.name == "contained";
+    const fhir::ElementInfo& element = *member.resolved.element;
+    const TypeInfo& type = *member.resolved.type;
+    const bool contained = member.contained;
     if (element.repeats) {
       if (!json.is_array()) {
         error(IssueType::structure,
@@ -419,9 +557,8 @@ class Walk {
           continue;
         }
         single(items[i], type, false, contained);
-        if (const auto* codes = state_.binding(element)) check_binding(*codes, items[i], type);
-        if (const Invariants* invariants = state_.find(&element))
-          check(*invariants, items[i], type);
+        if (member.binding != nullptr) check_binding(*member.binding, items[i], type);
+        if (member.invariants != nullptr) check(*member.invariants, items[i], type);
       }
       return;
     }
@@ -435,10 +572,8 @@ class Walk {
       return;
     }
     single(json, type, resource_id, contained);
-    if (const auto* codes = state_.binding(element)) check_binding(*codes, json, type);
-    if (const Invariants* invariants = state_.find(&element); invariants && json.is_object()) {
-      check(*invariants, json, type);
-    }
+    if (member.binding != nullptr) check_binding(*member.binding, json, type);
+    if (member.invariants != nullptr && json.is_object()) check(*member.invariants, json, type);
   }
 
   void single(const JsonValue& json, const TypeInfo& type, bool resource_id, bool contained) {
@@ -457,11 +592,11 @@ class Walk {
       return;
     }
     object(json, type, false);
-    if (type.name() == "Reference") reference(json);
+    if (state_.table(type).reference) reference(json);
   }
 
   void companion_value(const JsonValue& json, const fhir::ElementInfo& element) {
-    const TypeInfo* element_type = model_.type("Element");
+    const TypeInfo* element_type = state_.element_type;
     auto check = [&](const JsonValue& item) {
       if (!item.is_object()) {
         error(IssueType::structure, "an _element must be a JSON object with id or extension");
@@ -515,8 +650,9 @@ class Walk {
   // they occur in, or in a Bundle around it. Hash sets keep a Bundle linear in its size.
   struct PendingReference {
     std::string_view target;
-    std::string expression;
-    std::string location;
+    // Where it is: saved_paths_[path_begin, path_end), rendered only if it is reported.
+    std::size_t path_begin = 0;
+    std::size_t path_end = 0;
   };
   struct BundleScope {
     std::unordered_set<std::string_view> full_urls;
@@ -550,8 +686,8 @@ class Walk {
       issue.message = fmt::format(
           "\"{}\" is no entry's fullUrl in this Bundle: a urn reference must resolve inside it",
           reference.target);
-      issue.expression = std::move(reference.expression);
-      issue.location = std::move(reference.location);
+      locate(issue, std::span<const Segment>(saved_paths_)
+                        .subspan(reference.path_begin, reference.path_end - reference.path_begin));
       outcome_.add(std::move(issue));
     }
   }
@@ -562,10 +698,9 @@ class Walk {
     const std::string_view text = target->as_string();
     if ((text.starts_with("urn:uuid:") || text.starts_with("urn:oid:")) && !bundles_.empty()) {
       auto at = enter("reference");
-      fhir::Issue place;
-      locate(place);
-      bundles_.back().pending.push_back(
-          {text, std::move(place.expression), std::move(place.location)});
+      const std::size_t path_begin = saved_paths_.size();
+      saved_paths_.insert(saved_paths_.end(), path_.begin(), path_.end());
+      bundles_.back().pending.push_back({text, path_begin, saved_paths_.size()});
       return;
     }
     if (text.starts_with('#') || text.starts_with("urn:uuid:") || text.starts_with("urn:oid:") ||
@@ -588,16 +723,85 @@ class Walk {
   const fhir::Model& model_;
   const Validator::State& state_;
   fhir::Outcome& outcome_;
-  fhirpath::Evaluator evaluator_;
+  // Created on first use: many resources need no evaluation (their invariants' members
+  // are absent), and an Evaluator's scratch memory is worth not allocating for them.
+  std::optional<fhirpath::Evaluator> evaluator_;
   fhirpath::Environment environment_;
   const fhir::JsonValue* resource_ = nullptr;
+  fhirpath::Value resource_value_;  // resource_ typed, for %resource
+  std::vector<const fhir::ElementInfo*> seen_;
   const fhir::JsonValue* root_ = nullptr;
   std::string fhirpath_;
   std::vector<Segment> path_;
   std::vector<BundleScope> bundles_;
-  std::deque<std::string> choice_names_;
+  std::vector<Segment> saved_paths_;  // the paths of pending references, one after another
   std::size_t depth_ = 0;
 };
+
+// The member tables of every type: each name resolve() accepts, found by trying the
+// element names and, for choices, each name plus a type suffix.
+void build_tables(Validator::State& state) {
+  using State = Validator::State;
+  const std::span<const TypeInfo> types = state.model->types();
+  state.tables.resize(types.size());
+  for (std::size_t index = 0; index < types.size(); ++index) {
+    const TypeInfo& type = types[index];
+    State::TypeTable& table = state.tables[index];
+    table.reference = type.name() == "Reference";
+    std::vector<std::string_view> names;
+    for (const TypeInfo* level = &type; level != nullptr; level = level->base()) {
+      for (const fhir::ElementInfo& element : level->own_elements()) {
+        if (!element.choice) {
+          names.push_back(element.name);
+          continue;
+        }
+        for (const TypeInfo* choice : element.types) {
+          std::string name = fmt::format("{}{}", element.name, choice->name());
+          name[element.name.size()] = static_cast<char>(
+              std::toupper(static_cast<unsigned char>(name[element.name.size()])));
+          names.push_back(state.member_names.emplace_back(std::move(name)));
+        }
+      }
+      if (const Invariants* invariants = state.find(level)) {
+        table.invariants.insert(table.invariants.end(), invariants->begin(), invariants->end());
+      }
+      for (const fhir::ElementInfo& element : level->own_elements()) {
+        const fhir::ElementInfo* effective = type.element(element.name);
+        if (element.min == 0 || (&element != effective && effective != nullptr)) continue;
+        table.required.push_back(
+            {&element, effective,
+             element.choice ? state.member_names.emplace_back(fmt::format("{}[x]", element.name))
+                            : element.name});
+      }
+    }
+    for (const std::string_view name : names) {
+      const auto resolved = resolve(type, name);
+      if (!resolved) continue;
+      if (std::any_of(table.members.begin(), table.members.end(),
+                      [&](const State::Member& m) { return m.key == name; })) {
+        continue;  // the name of an element the type restates
+      }
+      State::Member member;
+      member.key = name;
+      member.resolved = *resolved;
+      member.binding = state.binding(*resolved->element);
+      member.invariants = state.find(resolved->element);
+      member.contained = resolved->element->name == "contained";
+      table.members.push_back(member);
+    }
+    std::size_t capacity = 4;
+    while (capacity < table.members.size() * 2)
+      capacity *= 2;
+    table.slots.assign(capacity, 0);
+    table.mask = capacity - 1;
+    for (std::size_t i = 0; i < table.members.size(); ++i) {
+      std::size_t slot = State::TypeTable::hash(table.members[i].key) & table.mask;
+      while (table.slots[slot] != 0)
+        slot = (slot + 1) & table.mask;
+      table.slots[slot] = static_cast<std::uint16_t>(i + 1);
+    }
+  }
+}
 
 }  // namespace
 
@@ -606,6 +810,7 @@ Validator::Validator(const fhir::Model& model) : Validator(model, nullptr) {}
 Validator::Validator(const fhir::Model& model, const ProfileSet* profiles)
     : state_(std::make_unique<State>()) {
   state_->model = &model;
+  state_->first_type = model.types().data();
   state_->profiles = profiles;
   for (const TypeInfo& type : model.types()) {
     state_->primitives.push_back(type.is_primitive() ? primitive_of(type.name())
@@ -614,6 +819,10 @@ Validator::Validator(const fhir::Model& model, const ProfileSet* profiles)
   const auto invariants = model.invariants();
   // Reserved up front: by_owner keeps pointers into `compiled`.
   state_->compiled.reserve(invariants.size());
+  // For the verdicts on an empty object (CompiledInvariant::holds_without_members).
+  const JsonValue empty_object = JsonValue::unowned_object({});
+  const fhirpath::Value empty = fhirpath::Value::node(&empty_object, nullptr);
+  fhirpath::Evaluator evaluator;
   for (const fhir::Invariant& invariant : invariants) {
     // The owner: a type ("Period") or an element of a type or backbone ("Patient.contact").
     const void* owner = model.type(invariant.path);
@@ -628,9 +837,20 @@ Validator::Validator(const fhir::Model& model, const ProfileSet* profiles)
           fmt::format("{}: {}", invariant.key, expression.problems().issues().front().message));
       continue;
     }
-    state_->compiled.push_back(
-        {&invariant, std::make_unique<fhirpath::Expression>(std::move(expression).value())});
-    state_->by_owner[owner].push_back(&state_->compiled.back());
+    CompiledInvariant& compiled = state_->compiled.emplace_back();
+    compiled.source = &invariant;
+    compiled.message = fmt::format("{}: {} (expression: {})", invariant.key, invariant.human,
+                                   invariant.expression);
+    compiled.expression = std::make_unique<fhirpath::Expression>(std::move(expression).value());
+    if (const auto& members = compiled.expression->input_members()) {
+      // Its verdict on a context without these members: the one on an empty object (unless
+      // that fails, which evaluating each time reports).
+      if (auto result = evaluator.evaluate(*compiled.expression, empty, empty)) {
+        compiled.members = *members;
+        compiled.holds_without_members = holds(*result);
+      }
+    }
+    state_->by_owner[owner].push_back(&compiled);
   }
   for (const fhir::Binding& binding : model.bindings()) {
     const fhir::ElementInfo* element = element_at(model, binding.path);
@@ -644,6 +864,8 @@ Validator::Validator(const fhir::Model& model, const ProfileSet* profiles)
     }
     state_->bindings[element] = &codes;
   }
+  state_->element_type = model.type("Element");
+  build_tables(*state_);
 }
 
 Validator::Validator(Validator&&) noexcept = default;

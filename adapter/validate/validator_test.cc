@@ -148,6 +148,39 @@ TEST(ValidatorInvariants, FailingAndPassingCases) {
               ElementsAre("invariant Patient"));
 }
 
+// Invariants that read only members of their context (dom-2/4/5 read `contained`, ext-1
+// `extension` and `value[x]`, dom-6 `text`) are not evaluated when those members are absent:
+// their verdict on an empty object stands in. Both ways must report the same.
+TEST(ValidatorInvariants, DecidedWithoutTheirMembersAsIfEvaluated) {
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "contained": [
+    {"resourceType": "Organization", "id": "org", "meta": {"versionId": "2"},
+     "contained": [{"resourceType": "Patient", "id": "inner"}]}],
+    "managingOrganization": {"reference": "#org"}})"),
+              // org-1 and dom-3 of the Organization; dom-2 and dom-4 of the Patient.
+              ElementsAre("invariant Patient.contained[0]", "invariant Patient.contained[0]",
+                          "invariant Patient", "invariant Patient"));
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "extension": [{"url": "http://x.org/e"}]})"),
+              ElementsAre("invariant Patient.extension[0]"));  // neither value nor extensions
+  // A value given only by its `_valueString` companion counts as a value[x].
+  EXPECT_THAT(issues(R"({"resourceType": "Patient", "extension": [
+    {"url": "http://x.org/e", "_valueString": {"id": "v"}}]})"),
+              IsEmpty());
+  const auto document =
+      fhir::JsonDocument::parse(R"({"resourceType": "Patient", "active": true})").value();
+  const fhir::Outcome outcome = Validator(model()).validate(document.root());
+  ASSERT_EQ(outcome.size(), 1U);
+  EXPECT_EQ(outcome.issues()[0].message,
+            "dom-6: A resource should have narrative for robust management (expression: "
+            "text.`div`.exists())");
+  EXPECT_EQ(outcome.issues()[0].expression, "Patient");
+}
+
+TEST(Validator, MissingRequiredChoiceIsNamedWithItsX) {
+  EXPECT_THAT(issues(R"({"resourceType": "MedicationAdministration", "status": "completed",
+    "subject": {"reference": "Patient/1"}, "medicationCodeableConcept": {"text": "x"}})"),
+              ElementsAre("required MedicationAdministration.effective[x]"));
+}
+
 TEST(ValidatorInvariants, WarningsStayWarnings) {
   const auto document =
       fhir::JsonDocument::parse(R"({"resourceType": "Patient", "active": true})").value();
