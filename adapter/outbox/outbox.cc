@@ -1,18 +1,18 @@
 #include "adapter/outbox/outbox.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <optional>
+
+#include "adapter/fhir/digest.h"
 
 namespace adapter::outbox {
 namespace {
@@ -32,20 +32,6 @@ std::int64_t to_ms(Clock::time_point time) {
 Clock::time_point from_ms(std::int64_t ms) {
   return Clock::time_point(
       std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(ms)));
-}
-
-std::string sha256_hex(std::string_view text) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(size * 2);
-  for (unsigned int i = 0; i < size; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xF]);
-  }
-  return hex;
 }
 
 struct DatabaseCloser {
@@ -331,7 +317,7 @@ fhir::Result<std::vector<Accepted>> Outbox::enqueue(const std::vector<NewMessage
     return outcome;
   };
   for (const auto& message : messages) {
-    const std::string digest = sha256_hex(message.body);
+    const std::string digest = fhir::sha256_hex(message.body);
     {
       Use use(db.find_same);
       db.find_same.bind(1, message.endpoint).bind(2, digest);

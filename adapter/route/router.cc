@@ -1,11 +1,9 @@
 #include "adapter/route/router.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <array>
 #include <optional>
 
+#include "adapter/fhir/digest.h"
 #include "adapter/fhirpath/expression.h"
 #include "adapter/fhirpath/value.h"
 
@@ -26,19 +24,6 @@ struct CompiledRule {
   std::string endpoint;                      // TargetKind::endpoint
   std::optional<fhirpath::Expression> keys;  // municipality numbers or HER-ids
 };
-
-std::string hex_sha256(std::string_view text) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xF]);
-  }
-  return hex;
-}
 
 }  // namespace
 
@@ -189,8 +174,8 @@ std::string ordering_key(const fhir::JsonValue& bundle) {
       const fhir::JsonValue* system = identifier.find("system");
       const fhir::JsonValue* value = identifier.find("value");
       if (system != nullptr && value != nullptr) {
-        return "patient:" +
-               hex_sha256(std::string(system->as_string()) + "|" + std::string(value->as_string()));
+        return "patient:" + fhir::sha256_hex(std::string(system->as_string()) + "|" +
+                                             std::string(value->as_string()));
       }
     }
   }
