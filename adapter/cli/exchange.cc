@@ -54,17 +54,17 @@ std::string iso_time(outbox::Clock::time_point time) {
   return text.str();
 }
 
-config::Config load_config_or_throw(const Arguments& arguments, Streams io, int& exit_code) {
+// --config FILE, read and checked; a missing option is a usage error.
+fhir::Result<config::Config> load_config(const Arguments& arguments) {
   const std::string* path = arguments.get("config");
   if (path == nullptr) throw UsageError("--config FILE is required");
-  auto config = config::load(*path);
-  if (!config) {
-    exit_code =
-        fail(io, config.problems(), kUsageOrIo, "the configuration " + *path + " is invalid");
-    return {};
-  }
-  exit_code = kOk;
-  return std::move(config).value();
+  return config::load(*path);
+}
+
+// The OperationOutcome of a configuration that cannot be used.
+int config_failure(Streams io, const Arguments& arguments, const Outcome& problems) {
+  return fail(io, problems, kUsageOrIo,
+              "the configuration " + *arguments.get("config") + " is invalid");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -101,9 +101,9 @@ int run_send(const std::vector<std::string>& args, Streams io) {
   const Arguments arguments =
       parse_arguments(args, 1, {"config", "mappings", "profiles", "max-bytes", "max-depth"});
   if (arguments.positional.empty()) throw UsageError("send needs at least one DOC (or -)");
-  int code = kOk;
-  const config::Config config = load_config_or_throw(arguments, io, code);
-  if (code != kOk) return code;
+  auto loaded = load_config(arguments);
+  if (!loaded) return config_failure(io, arguments, loaded.problems());
+  const config::Config& config = *loaded;
 
   MappingContext context;
   if (auto problems = load_mapping_context(arguments, context)) {
@@ -293,9 +293,9 @@ int run_deliver(const std::vector<std::string>& args, Streams io) {
   }
   const Arguments arguments = parse_arguments(rest, 1, {"config", "max-wait"});
   if (!arguments.positional.empty()) throw UsageError("deliver takes no positional arguments");
-  int code = kOk;
-  const config::Config config = load_config_or_throw(arguments, io, code);
-  if (code != kOk) return code;
+  auto loaded = load_config(arguments);
+  if (!loaded) return config_failure(io, arguments, loaded.problems());
+  const config::Config& config = *loaded;
 
   deliver::WorkerOptions options;
   options.once = once;
@@ -381,9 +381,9 @@ int run_outbox(const std::vector<std::string>& args, Streams io) {
     throw UsageError("outbox needs a subcommand: list, dead, show ID or retry ID");
   }
   const std::string& action = arguments.positional[0];
-  int code = kOk;
-  const config::Config config = load_config_or_throw(arguments, io, code);
-  if (code != kOk) return code;
+  auto loaded = load_config(arguments);
+  if (!loaded) return config_failure(io, arguments, loaded.problems());
+  const config::Config& config = *loaded;
   auto box = outbox::Outbox::open(config.outbox_path);
   if (!box) return fail(io, box.problems(), kUsageOrIo, "cannot open the outbox");
   const std::size_t limit =

@@ -165,13 +165,15 @@ fhir::Result<Decision> deliver_message(outbox::Outbox& outbox, FhirClient& clien
     if (!recorded) return recorded.problems();
     return expired;
   }
-  std::string body = message.body;
-  Decision decision = classify(send_body(client, body));
-  for (int round = 0; decision.verdict == Verdict::conflict && round < settings.conflict_retries;
-       ++round) {
-    const bool refreshed = refresh_versions(client, body);
-    if (!refreshed && decision.status == 412) break;  // several matches: not ours to pick
-    decision = classify(send_body(client, body));
+  Decision decision = classify(send_body(client, message.body));
+  if (decision.verdict == Verdict::conflict) {
+    std::string body = message.body;  // re-applied on top of the server's current versions
+    for (int round = 0; decision.verdict == Verdict::conflict && round < settings.conflict_retries;
+         ++round) {
+      const bool refreshed = refresh_versions(client, body);
+      if (!refreshed && decision.status == 412) break;  // several matches: not ours to pick
+      decision = classify(send_body(client, body));
+    }
   }
   fhir::Result<bool> recorded = true;
   switch (decision.verdict) {

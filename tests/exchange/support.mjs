@@ -2,7 +2,7 @@
 // peers, and what the peers must hold afterwards.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ADAPTER = process.env.FHIR_ADAPTER;
@@ -154,7 +154,6 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Resolves once some process holds the flock on `path` (Linux /proc/locks), so a test
  *  knows a worker has started without sleeping for a guessed time. */
 export async function waitForLock(path, timeoutMs = 20_000) {
-  const { statSync, readFileSync } = await import('node:fs');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
