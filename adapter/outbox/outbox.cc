@@ -166,6 +166,25 @@ Message read_message(const Statement& row, bool with_body) {
   return message;
 }
 
+// The heads of the queues: pending messages with no earlier pending message for the same
+// patient and endpoint. With an endpoint (the worker's case) the partial index
+// message_pending is used, so the cost does not grow with the delivered history; an
+// "OR endpoint = ?" would make SQLite scan the whole table on every call.
+std::string heads(bool per_endpoint) {
+  return std::string("FROM message m WHERE state = 'pending'") +
+         (per_endpoint ? " AND endpoint = ?3" : "") +
+         " AND NOT EXISTS (SELECT 1 FROM message p WHERE p.state = 'pending' AND p.endpoint = "
+         "m.endpoint AND p.ordering_key = m.ordering_key AND p.id < m.id)";
+}
+std::string due_sql(bool per_endpoint) {
+  return "SELECT " + std::string(kColumns) +
+         ", (SELECT body FROM message_body b WHERE b.id = m.id) " + heads(per_endpoint) +
+         " AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2";
+}
+std::string next_due_sql(bool per_endpoint) {
+  return "SELECT min(next_attempt_at) " + heads(per_endpoint);
+}
+
 }  // namespace
 
 std::string_view to_string(State state) {
@@ -182,8 +201,8 @@ std::string_view to_string(State state) {
 
 struct Outbox::Impl {
   Database db;
-  Statement begin, commit, rollback, find_same, insert, insert_body, due, next_due, pending,
-      delivered, retry_later, dead, retry, get, list_all, list_state;
+  Statement begin, commit, rollback, find_same, insert, insert_body, due_at, due_any, next_due_at,
+      next_due_any, pending, delivered, retry_later, dead, retry, get, list_all, list_state;
 
   explicit Impl(Database database)
       : db(std::move(database)),
@@ -196,17 +215,10 @@ struct Outbox::Impl {
                "accepted_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"),
         insert_body(db.get(),
                     "INSERT INTO message_body (id, body) VALUES (last_insert_rowid(), ?1)"),
-        due(db.get(), std::string("SELECT ") + std::string(kColumns) +
-                          ", (SELECT body FROM message_body b WHERE b.id = m.id) FROM message m "
-                          "WHERE state = 'pending' AND next_attempt_at <= ?1 AND (?3 = '' OR "
-                          "endpoint = ?3) AND NOT EXISTS (SELECT 1 FROM message p WHERE p.state = "
-                          "'pending' AND p.endpoint = m.endpoint AND p.ordering_key = "
-                          "m.ordering_key AND p.id < m.id) ORDER BY id LIMIT ?2"),
-        next_due(db.get(),
-                 "SELECT min(next_attempt_at) FROM message m WHERE state = 'pending' AND "
-                 "(?1 = '' OR endpoint = ?1) AND NOT EXISTS (SELECT 1 FROM message p WHERE "
-                 "p.state = 'pending' AND p.endpoint = m.endpoint AND p.ordering_key = "
-                 "m.ordering_key AND p.id < m.id)"),
+        due_at(db.get(), due_sql(true)),
+        due_any(db.get(), due_sql(false)),
+        next_due_at(db.get(), next_due_sql(true)),
+        next_due_any(db.get(), next_due_sql(false)),
         pending(db.get(), "SELECT count(*) FROM message WHERE state = 'pending'"),
         delivered(db.get(),
                   "UPDATE message SET state = 'delivered', attempts = attempts + 1, "
@@ -230,8 +242,9 @@ struct Outbox::Impl {
 
   bool prepared() const {
     for (const Statement* statement :
-         {&begin, &commit, &rollback, &find_same, &insert, &insert_body, &due, &next_due, &pending,
-          &delivered, &retry_later, &dead, &retry, &get, &list_all, &list_state}) {
+         {&begin, &commit, &rollback, &find_same, &insert, &insert_body, &due_at, &due_any,
+          &next_due_at, &next_due_any, &pending, &delivered, &retry_later, &dead, &retry, &get,
+          &list_all, &list_state}) {
       if (!statement->ok()) return false;
     }
     return true;
@@ -347,23 +360,26 @@ fhir::Result<std::vector<Accepted>> Outbox::enqueue(const std::vector<NewMessage
 fhir::Result<std::vector<Message>> Outbox::due(Clock::time_point now, std::size_t limit,
                                                const std::string& endpoint) {
   Impl& db = *impl_;
-  Use use(db.due);
-  db.due.bind(1, to_ms(now)).bind(2, static_cast<std::int64_t>(limit)).bind(3, endpoint);
+  Statement& due = endpoint.empty() ? db.due_any : db.due_at;
+  Use use(due);
+  due.bind(1, to_ms(now)).bind(2, static_cast<std::int64_t>(limit));
+  if (!endpoint.empty()) due.bind(3, endpoint);
   std::vector<Message> messages;
   int status = SQLITE_ROW;
-  while ((status = db.due.step()) == SQLITE_ROW)
-    messages.push_back(read_message(db.due, true));
+  while ((status = due.step()) == SQLITE_ROW)
+    messages.push_back(read_message(due, true));
   if (status != SQLITE_DONE) return db.error("cannot read due messages");
   return messages;
 }
 
 fhir::Result<std::optional<Clock::time_point>> Outbox::next_due(const std::string& endpoint) {
   Impl& db = *impl_;
-  Use use(db.next_due);
-  db.next_due.bind(1, endpoint);
-  if (db.next_due.step() != SQLITE_ROW) return db.error("cannot read the next due time");
-  if (db.next_due.is_null(0)) return std::optional<Clock::time_point>();
-  return std::optional<Clock::time_point>(from_ms(db.next_due.integer(0)));
+  Statement& next_due = endpoint.empty() ? db.next_due_any : db.next_due_at;
+  Use use(next_due);
+  if (!endpoint.empty()) next_due.bind(3, endpoint);
+  if (next_due.step() != SQLITE_ROW) return db.error("cannot read the next due time");
+  if (next_due.is_null(0)) return std::optional<Clock::time_point>();
+  return std::optional<Clock::time_point>(from_ms(next_due.integer(0)));
 }
 
 fhir::Result<std::size_t> Outbox::pending_count() {
