@@ -369,6 +369,10 @@ fhir::Result<Config> parse(std::string_view text, const std::string& path) {
     } else {
       outcome.error(IssueType::required, "/outbox", "missing required setting");
     }
+    if (const JsonValue* consent_value = root.find("consent")) {
+      ObjectReader consent(*consent_value, "/consent", outcome);
+      config.consent_store_path = consent.string("store", false);
+    }
     read_delivery(root, config, outcome);
     read_credentials(root, config, outcome);
     read_endpoints(root, config, outcome);
@@ -376,6 +380,9 @@ fhir::Result<Config> parse(std::string_view text, const std::string& path) {
   }
   if (outcome.has_errors()) return outcome;
   resolve(config.outbox_path);
+  if (config.consent_store_path.empty())
+    config.consent_store_path = config.outbox_path + ".consents";
+  resolve(config.consent_store_path);
   for (auto& [id, credential] : config.credentials) {
     resolve(credential.private_key_file);
     resolve(credential.token.file);

@@ -87,6 +87,9 @@ struct Route {
 struct Config {
   std::string path;         // the file it was read from
   std::string outbox_path;  // relative paths are resolved against the file's folder
+  // The patients' consent directives and the audit of consent decisions; default: the
+  // outbox's path + ".consents".
+  std::string consent_store_path;
   DeliverySettings delivery;
   std::map<std::string, Credential> credentials;
   std::vector<Endpoint> endpoints;
