@@ -80,18 +80,27 @@ Usage:
       OperationOutcome; several: one JSON line {"file":...,"outcome":...} each, so a
       folder of thousands validates in one process. Exit 0 when no file has an
       error-level issue, 1 otherwise.
-  fhir-adapter send --config FILE [--mappings DIR] [--profiles DIR] DOC...|-
+  fhir-adapter send --config FILE [--mappings DIR] [--profiles DIR] [--consent-time T] DOC...|-
       Accept documents for delivery: check and map input documents (FHIR Bundles are
-      taken as they are), validate, route to the configured servers and commit them to
-      the outbox. One JSON line per DOC. Exit 0 only when every DOC was committed.
-  fhir-adapter deliver --config FILE [--once [--max-wait SECONDS]]
+      taken as they are), apply consent (what a relative may not receive is removed, with
+      a warning), validate, route to the configured servers and commit them to the
+      outbox. One JSON line per DOC. Exit 0 only when every DOC was committed.
+  fhir-adapter deliver --config FILE [--once [--max-wait SECONDS]] [--consent-time T]
       Run the delivery worker: send what the outbox holds, retry transient failures with
       backoff, move permanent ones to the dead letters. --once drains the outbox and exits
       (exit 1 when messages are still waiting after --max-wait, default 300). SIGINT/SIGTERM
-      stop it after the message in flight.
+      stop it after the message in flight. Consent is checked again before each message
+      goes: what a withdrawal no longer permits is not delivered.
   fhir-adapter outbox --config FILE (list [--state S] | dead | show ID | retry ID)
       Inspect the outbox: JSON lines per message; `dead` with the server's
       OperationOutcome; `retry ID` makes a dead letter pending again.
+  fhir-adapter consent decide REQUEST|-
+      Decide whether information about a patient may go to a relative or an agency, for a
+      purpose, at a time, given Consent resources and Norwegian law (docs/consent.md). The
+      answer: decision, rule, legal basis, deciding provision, obligations. Exit 0 permit.
+  fhir-adapter consent --config FILE (import FILE... | audit [--limit N])
+      import: keep Consent resources read from a server (a Bundle with the RelatedPersons
+      they name) in the consent store; audit: the AuditEvents of every consent decision.
   fhir-adapter --help | --version
 
 Options:
@@ -104,6 +113,7 @@ Options:
   --max-depth N    deepest accepted JSON nesting (default 128)
   --config FILE    the adapter's configuration: outbox, delivery, credentials, endpoints,
                    routes (docs/configuration.md)
+  --consent-time T evaluate consent as of dateTime T instead of the clock (replays, tests)
 
 Output: JSON on standard output, messages for people on standard error.
 Exit codes: 0 ok, 1 invalid input, 2 usage or I/O error.
@@ -615,6 +625,7 @@ int dispatch(const std::vector<std::string>& args, Streams io) {
   if (args[0] == "send") return run_send(args, io);
   if (args[0] == "deliver") return run_deliver(args, io);
   if (args[0] == "outbox") return run_outbox(args, io);
+  if (args[0] == "consent") return run_consent(args, io);
   throw UsageError("unknown command \"" + args[0] + "\" (see fhir-adapter --help)");
 }
 

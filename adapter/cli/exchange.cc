@@ -16,7 +16,12 @@
 
 #include "adapter/cli/support.h"
 #include "adapter/config/config.h"
+#include "adapter/consent/enforce.h"
+#include "adapter/consent/store.h"
 #include "adapter/deliver/worker.h"
+#include "adapter/fhir/datetime.h"
+#include "adapter/fhir/digest.h"
+#include "adapter/fhir/model.h"
 #include "adapter/outbox/outbox.h"
 #include "adapter/route/router.h"
 #include "adapter/validate/profile.h"
@@ -87,6 +92,61 @@ std::string document_id_of(const fhir::JsonValue& root, std::string_view text) {
   return "bytes:" + std::to_string(std::hash<std::string_view>{}(text));
 }
 
+// When consent is evaluated: the clock, or --consent-time for replays and tests (the
+// AuditEvents still record the clock's time).
+struct ConsentClock {
+  std::optional<fhir::DateTime> fixed;
+  consent::EnforceOptions at(std::string_view stage) const {
+    consent::EnforceOptions options;
+    const auto now = outbox::Clock::now();
+    options.recorded = iso_time(now);
+    options.stage = std::string(stage);
+    if (fixed) {
+      options.time = fixed->utc;
+      options.offset = fixed->offset;
+    } else {
+      options.time = std::chrono::time_point_cast<std::chrono::milliseconds>(now);
+    }
+    return options;
+  }
+};
+
+ConsentClock consent_clock(const Arguments& arguments) {
+  ConsentClock clock;
+  if (const std::string* text = arguments.get("consent-time")) {
+    clock.fixed = fhir::parse_date_time(*text);
+    if (!clock.fixed) throw UsageError("--consent-time needs a dateTime with a time zone");
+  }
+  return clock;
+}
+
+std::string disclosure_rules_path(const Arguments& arguments) {
+  return mappings_folder(arguments) + "/consent-disclosures.json";
+}
+
+// The consent stage on one Bundle: directives on record for its patient, enforcement,
+// the decisions kept as AuditEvents. Returns what may be sent.
+fhir::Result<consent::Enforced> apply_consent(const consent::Enforcer& enforcer,
+                                              consent::ConsentStore& store,
+                                              std::string_view bundle_text,
+                                              const fhir::JsonValue& bundle,
+                                              const consent::EnforceOptions& options) {
+  if (!consent::Enforcer::may_disclose(bundle_text)) {
+    consent::Enforced untouched;
+    untouched.bundle = std::string(bundle_text);
+    return untouched;
+  }
+  auto directives = store.directives(consent::patient_keys(bundle));
+  if (!directives) return directives.problems();
+  auto enforced = enforcer.enforce(bundle_text, *directives, options);
+  if (!enforced) return enforced.problems();
+  for (const auto& event : enforced->audit_events) {
+    auto kept = store.add_audit(options.recorded, event);
+    if (!kept) return kept.problems();
+  }
+  return enforced;
+}
+
 struct Prepared {
   std::string file;
   std::string document_id;
@@ -98,8 +158,8 @@ struct Prepared {
 }  // namespace
 
 int run_send(const std::vector<std::string>& args, Streams io) {
-  const Arguments arguments =
-      parse_arguments(args, 1, {"config", "mappings", "profiles", "max-bytes", "max-depth"});
+  const Arguments arguments = parse_arguments(
+      args, 1, {"config", "mappings", "profiles", "max-bytes", "max-depth", "consent-time"});
   if (arguments.positional.empty()) throw UsageError("send needs at least one DOC (or -)");
   auto loaded = load_config(arguments);
   if (!loaded) return config_failure(io, arguments, loaded.problems());
@@ -119,6 +179,12 @@ int run_send(const std::vector<std::string>& args, Streams io) {
   }
   map::Mapper mapper(*context.mappings);
   const fhir::JsonLimits limits = json_limits(arguments);
+  const ConsentClock clock = consent_clock(arguments);
+  auto enforcer = consent::Enforcer::load(disclosure_rules_path(arguments), *context.model);
+  if (!enforcer) return fail(io, enforcer.problems(), kUsageOrIo, "cannot load the consent rules");
+  auto store = consent::ConsentStore::open(config.consent_store_path);
+  if (!store) return fail(io, store.problems(), kUsageOrIo, "cannot open the consent store");
+  std::vector<std::string> audit_events;
 
   // Everything is checked, mapped, validated and routed first; then all accepted messages
   // are committed together (one fsync), and only then is anything reported as accepted.
@@ -164,7 +230,30 @@ int run_send(const std::vector<std::string>& args, Streams io) {
     }
     if (!item.outcome.has_errors() && !bundle_text.empty()) {
       auto bundle = fhir::JsonDocument::parse(bundle_text, limits);
-      if (!bundle) {
+      if (bundle && bundle_text.find("\"Consent\"") != std::string::npos) {
+        // Directives take effect as soon as they are accepted, for the documents after
+        // them too: a withdrawal must stop what follows it in the same batch.
+        auto kept = store->add(bundle->root());
+        if (!kept) item.outcome.merge(kept.problems());
+      }
+      if (bundle && !item.outcome.has_errors()) {
+        auto enforced =
+            apply_consent(*enforcer, *store, bundle_text, bundle->root(), clock.at("send"));
+        if (!enforced) {
+          item.outcome.merge(enforced.problems());
+        } else {
+          item.outcome.merge(enforced->warnings);
+          audit_events.insert(audit_events.end(), enforced->audit_events.begin(),
+                              enforced->audit_events.end());
+          if (enforced->changed) {
+            bundle_text = std::move(enforced->bundle);
+            bundle = fhir::JsonDocument::parse(bundle_text, limits);
+          }
+        }
+      }
+      if (item.outcome.has_errors()) {
+        // refused above
+      } else if (!bundle) {
         item.outcome.merge(bundle.problems());
       } else {
         // What the adapter sends must conform: a mapped Bundle that does not is a bug in
@@ -194,6 +283,19 @@ int run_send(const std::vector<std::string>& args, Streams io) {
   std::vector<outbox::NewMessage> all;
   for (const auto& item : prepared)
     all.insert(all.end(), item.messages.begin(), item.messages.end());
+  // The consent decisions' AuditEvents go wherever the routes send kind "audit"; with no
+  // such route they are kept by the adapter only (`consent audit`).
+  if (!audit_events.empty() && !all.empty()) {
+    const std::string body = consent::audit_bundle(audit_events);
+    if (auto parsed = fhir::JsonDocument::parse(body)) {
+      if (auto endpoints = router->route(parsed->root(), "audit")) {
+        for (const auto& endpoint : *endpoints) {
+          all.push_back(
+              {endpoint, "audit:" + fhir::sha256_hex(body).substr(0, 16), "audit", "audit", body});
+        }
+      }
+    }
+  }
   std::vector<outbox::Accepted> accepted;
   if (!all.empty()) {
     auto box = outbox::Outbox::open(config.outbox_path);
@@ -229,13 +331,18 @@ int run_send(const std::vector<std::string>& args, Streams io) {
       line.EndObject();
     }
     line.EndArray();
-    if (!ok) raw_object(line, "outcome", item.outcome.to_json(false));
+    if (!item.outcome.empty()) raw_object(line, "outcome", item.outcome.to_json(false));
     line.EndObject();
     io.out << std::string_view(buffer.GetString(), buffer.GetSize()) << '\n';
     io.err << item.file << ": "
            << (ok ? "accepted for " + std::to_string(item.messages.size()) + " endpoint(s)"
                   : "refused (" + std::to_string(item.outcome.size()) + " problem(s))")
            << '\n';
+    if (ok) {
+      for (const auto& issue : item.outcome.issues()) {
+        io.err << item.file << ": warning: " << issue.message << '\n';
+      }
+    }
   }
   return refused > 0 ? kInvalidInput : kOk;
 }
@@ -291,7 +398,8 @@ int run_deliver(const std::vector<std::string>& args, Streams io) {
       rest.push_back(arg);
     }
   }
-  const Arguments arguments = parse_arguments(rest, 1, {"config", "max-wait"});
+  const Arguments arguments =
+      parse_arguments(rest, 1, {"config", "max-wait", "mappings", "consent-time"});
   if (!arguments.positional.empty()) throw UsageError("deliver takes no positional arguments");
   auto loaded = load_config(arguments);
   if (!loaded) return config_failure(io, arguments, loaded.problems());
@@ -302,6 +410,46 @@ int run_deliver(const std::vector<std::string>& args, Streams io) {
   if (const std::string* wait = arguments.get("max-wait")) {
     options.once_max_wait = std::chrono::seconds(parse_count(*wait, "max-wait", 7 * 86400));
   }
+  // Consent is checked again before each message goes: a directive withdrawn after the
+  // message was accepted stops what it covers.
+  const ConsentClock clock = consent_clock(arguments);
+  auto model = fhir::Model::r4();
+  if (!model) return fail(io, model.problems(), kUsageOrIo, "cannot load the FHIR model");
+  auto enforcer = consent::Enforcer::load(disclosure_rules_path(arguments), *model);
+  if (!enforcer) return fail(io, enforcer.problems(), kUsageOrIo, "cannot load the consent rules");
+  options.make_filter = [&]() -> fhir::Result<deliver::MessageFilter> {
+    auto opened = consent::ConsentStore::open(config.consent_store_path);
+    if (!opened) return opened.problems();
+    auto box = outbox::Outbox::open(config.outbox_path, outbox::Outbox::Sync::worker);
+    if (!box) return box.problems();
+    auto store = std::make_shared<consent::ConsentStore>(std::move(*opened));
+    auto audit_box = std::make_shared<outbox::Outbox>(std::move(*box));
+    const consent::Enforcer* rules = &*enforcer;
+    return deliver::MessageFilter([store, audit_box, rules, &clock](const outbox::Message& message)
+                                      -> fhir::Result<deliver::Filtered> {
+      deliver::Filtered filtered;
+      if (message.kind == "audit" || !consent::Enforcer::may_disclose(message.body)) {
+        return filtered;
+      }
+      auto bundle = fhir::JsonDocument::parse(message.body);
+      if (!bundle) return bundle.problems();
+      auto enforced =
+          apply_consent(*rules, *store, message.body, bundle->root(), clock.at("deliver"));
+      if (!enforced) return enforced.problems();
+      for (const auto& issue : enforced->warnings.issues()) {
+        filtered.notes.push_back("consent: " + issue.message);
+      }
+      if (!enforced->audit_events.empty()) {
+        const std::string body = consent::audit_bundle(enforced->audit_events);
+        auto queued =
+            audit_box->enqueue({{message.endpoint, "audit:" + fhir::sha256_hex(body).substr(0, 16),
+                                 "audit", "audit", body}});
+        if (!queued) return queued.problems();
+      }
+      if (enforced->removed > 0) filtered.body = std::move(enforced->bundle);
+      return filtered;
+    });
+  };
   std::mutex log_mutex;
   options.log = [&](std::string_view line) {
     // One write per line: standard error is unbuffered, and a line per message is the

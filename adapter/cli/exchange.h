@@ -12,5 +12,6 @@ namespace adapter::cli {
 int run_send(const std::vector<std::string>& args, Streams io);
 int run_deliver(const std::vector<std::string>& args, Streams io);
 int run_outbox(const std::vector<std::string>& args, Streams io);
+int run_consent(const std::vector<std::string>& args, Streams io);
 
 }  // namespace adapter::cli

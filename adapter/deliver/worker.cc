@@ -232,6 +232,15 @@ void run_endpoint(const config::Config& config, const config::Endpoint& endpoint
     run.failure = connection.problems();
     return;
   }
+  MessageFilter filter;
+  if (options.make_filter) {
+    auto made = options.make_filter();
+    if (!made) {
+      run.failure = made.problems();
+      return;
+    }
+    filter = std::move(*made);
+  }
   std::mt19937_64 random(std::random_device{}());
   const auto give_up_waiting = Clock::now() + options.once_max_wait;
   while (!stop.stop_requested()) {
@@ -255,7 +264,35 @@ void run_endpoint(const config::Config& config, const config::Endpoint& endpoint
       continue;
     }
     const outbox::Message& message = due->front();
-    auto decision = deliver_message(box, *connection->fhir, message, config.delivery, random, now);
+    outbox::Message filtered_message;
+    const outbox::Message* to_send = &message;
+    if (filter) {
+      auto filtered = filter(message);
+      if (!filtered) {
+        // What cannot be checked is not sent: retried like a transient failure.
+        const std::string reason =
+            "not sent, the check before sending failed: " +
+            (filtered.problems().empty() ? std::string("unknown error")
+                                         : filtered.problems().issues()[0].message);
+        const auto delay = backoff(config.delivery.retry, message.attempts, std::nullopt, random);
+        auto recorded = box.retry_later(message.id, now + delay, reason);
+        if (!recorded) {
+          run.failure = recorded.problems();
+          return;
+        }
+        ++run.report.retried;
+        log("will retry " + label(message) + ": " + reason);
+        continue;
+      }
+      for (const auto& note : filtered->notes)
+        log(label(message) + ": " + note);
+      if (filtered->body) {
+        filtered_message = message;
+        filtered_message.body = std::move(*filtered->body);
+        to_send = &filtered_message;
+      }
+    }
+    auto decision = deliver_message(box, *connection->fhir, *to_send, config.delivery, random, now);
     if (!decision) {
       run.failure = decision.problems();
       return;

@@ -8,10 +8,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "adapter/config/config.h"
 #include "adapter/deliver/fhir_client.h"
@@ -44,11 +46,22 @@ fhir::Result<Decision> deliver_message(outbox::Outbox& outbox, FhirClient& clien
                                        const config::DeliverySettings& settings,
                                        std::mt19937_64& random, outbox::Clock::time_point now);
 
+// The interceptor seam before each send: a filter may replace the body (the consent
+// re-check removes what is no longer permitted) or fail, in which case nothing is sent and
+// the message is retried later. Each endpoint thread makes its own filter.
+struct Filtered {
+  std::optional<std::string> body;  // replaces the message's body for this attempt
+  std::vector<std::string> notes;   // logged
+};
+using MessageFilter = std::function<fhir::Result<Filtered>(const outbox::Message&)>;
+using MessageFilterFactory = std::function<fhir::Result<MessageFilter>()>;
+
 struct WorkerOptions {
   bool once = false;  // drain: stop when nothing is pending (or once_max_wait has passed)
   std::chrono::milliseconds once_max_wait{std::chrono::minutes(5)};
   std::chrono::milliseconds idle_poll{500};  // how soon newly accepted messages are seen
   LogSink log;
+  MessageFilterFactory make_filter;  // none: messages go as they were accepted
 };
 
 struct WorkerReport {
