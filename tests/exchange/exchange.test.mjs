@@ -50,7 +50,9 @@ describe('send, deliver and outbox', () => {
 
     const drained = adapter(['deliver', '--config', config, '--once']);
     assert.equal(drained.status, 0, drained.stderr);
-    assert.deepEqual(jsonLines(drained.stdout)[0], { delivered: 6, retried: 0, dead: 0, pending: 0 });
+    // Six document messages, plus the consent stage's AuditEvents (kind audit) of each send.
+    const audits = jsonLines(adapter(['outbox', '--config', config, 'list']).stdout).filter((m) => m.kind === 'audit');
+    assert.deepEqual(jsonLines(drained.stdout)[0], { delivered: 6 + audits.length, retried: 0, dead: 0, pending: 0 });
     const expected = expectedResources(documents);
     const union = (paths) => new Set(paths.flatMap((p) => [...expected.get(p)]));
     const atHospital = compare(await hospital.control.resources(), union(documents));

@@ -143,11 +143,27 @@ export function compare(resources, expected) {
     else if (holders.size > 1) duplicated.push(`${key} ×${holders.size}`);
     for (const holder of holders ?? []) accounted.add(holder);
   }
+  // What the consent stage adds (docs/consent.md): AuditEvents of its decisions, and one
+  // hpl § 10a Task per minor relative, which must never be duplicated.
+  const obligations = new Map();
+  for (const resource of resources) {
+    const reference = `${resource.resourceType}/${resource.id}`;
+    if (resource.resourceType === 'AuditEvent') accounted.add(reference);
+    for (const identifier of [].concat(resource.identifier ?? [])) {
+      if (resource.resourceType === 'Task' && identifier.system === CONSENT_OBLIGATION) {
+        obligations.set(identifier.value, (obligations.get(identifier.value) ?? 0) + 1);
+        accounted.add(reference);
+      }
+    }
+  }
+  for (const [value, count] of obligations) if (count > 1) duplicated.push(`Task|${CONSENT_OBLIGATION}|${value} ×${count}`);
   const unexpected = resources
     .map((r) => `${r.resourceType}/${r.id}`)
     .filter((reference) => !accounted.has(reference));
   return { resources: resources.length, identifiers: expected.size, missing, duplicated, unexpected };
 }
+
+const CONSENT_OBLIGATION = 'https://fhir.tsb-adapter.no/NamingSystem/consent-obligation';
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
