@@ -138,7 +138,7 @@ fhir::Result<consent::Enforced> apply_consent(const consent::Enforcer& enforcer,
   }
   auto directives = store.directives(consent::patient_keys(bundle));
   if (!directives) return directives.problems();
-  auto enforced = enforcer.enforce(bundle_text, *directives, options);
+  auto enforced = enforcer.enforce(bundle, bundle_text, *directives, options);
   if (!enforced) return enforced.problems();
   for (const auto& event : enforced->audit_events) {
     auto kept = store.add_audit(options.recorded, event);

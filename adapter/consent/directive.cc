@@ -13,10 +13,6 @@ using fhir::JsonValue;
 using fhir::Outcome;
 namespace chr = std::chrono;
 
-std::string text(const JsonValue* value) {
-  return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
-}
-
 std::optional<int> number(std::string_view digits) {
   int value = 0;
   const auto* end = digits.data() + digits.size();
@@ -58,7 +54,7 @@ std::vector<std::string> codes_of(const JsonValue* codings, std::string_view sys
   std::vector<std::string> codes;
   if (codings == nullptr) return codes;
   for (const auto& coding : codings->items()) {
-    if (text(coding.find("system")) == system) codes.push_back(text(coding.find("code")));
+    if (text_of(coding.find("system")) == system) codes.push_back(text_of(coding.find("code")));
   }
   return codes;
 }
@@ -66,10 +62,10 @@ std::vector<std::string> codes_of(const JsonValue* codings, std::string_view sys
 Actor read_reference(const JsonValue* reference, const ResolveReference& resolve) {
   Actor actor;
   if (reference == nullptr) return actor;
-  actor.reference = text(reference->find("reference"));
+  actor.reference = text_of(reference->find("reference"));
   if (const auto* identifier = reference->find("identifier")) {
-    const std::string system = text(identifier->find("system"));
-    const std::string value = text(identifier->find("value"));
+    const std::string system = text_of(identifier->find("system"));
+    const std::string value = text_of(identifier->find("value"));
     if (!value.empty()) actor.identifiers.push_back(system + "|" + value);
   }
   if (!actor.reference.empty() && resolve) {
@@ -85,7 +81,7 @@ void read_provision(const JsonValue& json, const std::string& location, bool roo
     problems.error(IssueType::too_costly, location, "provisions nested deeper than 8 levels");
     return;
   }
-  out.type = text(json.find("type"));
+  out.type = text_of(json.find("type"));
   if (root && out.type.empty()) {
     problems.error(IssueType::required, location + ".type",
                    "the root provision must say permit or deny");
@@ -94,7 +90,7 @@ void read_provision(const JsonValue& json, const std::string& location, bool roo
                    "provision type \"" + out.type + "\" is neither permit nor deny");
   }
   if (const auto* period = json.find("period")) {
-    out.period = Period{text(period->find("start")), text(period->find("end"))};
+    out.period = Period{text_of(period->find("start")), text_of(period->find("end"))};
   }
   if (const auto* actors = json.find("actor")) {
     for (const auto& item : actors->items()) {
@@ -108,21 +104,22 @@ void read_provision(const JsonValue& json, const std::string& location, bool roo
   }
   if (const auto* purposes = json.find("purpose")) {
     for (const auto& coding : purposes->items()) {
-      if (text(coding.find("system")) == kPurposeSystem) {
-        out.purposes.push_back(text(coding.find("code")));
+      if (text_of(coding.find("system")) == kPurposeSystem) {
+        out.purposes.push_back(text_of(coding.find("code")));
       } else {
         // A purpose the engine does not know still narrows the provision: keep it, so it
         // matches nothing rather than everything.
-        out.purposes.push_back(text(coding.find("system")) + "|" + text(coding.find("code")));
+        out.purposes.push_back(text_of(coding.find("system")) + "|" + text_of(coding.find("code")));
       }
     }
   }
   if (const auto* classes = json.find("class")) {
     for (const auto& coding : classes->items()) {
-      if (text(coding.find("system")) == kCategorySystem) {
-        out.categories.push_back(text(coding.find("code")));
+      if (text_of(coding.find("system")) == kCategorySystem) {
+        out.categories.push_back(text_of(coding.find("code")));
       } else {
-        out.categories.push_back(text(coding.find("system")) + "|" + text(coding.find("code")));
+        out.categories.push_back(text_of(coding.find("system")) + "|" +
+                                 text_of(coding.find("code")));
       }
     }
   }
@@ -156,8 +153,8 @@ std::vector<std::string> identifiers_of(const JsonValue& resource) {
   const auto* identifiers = resource.find("identifier");
   if (identifiers == nullptr) return out;
   auto add = [&](const JsonValue& identifier) {
-    const std::string value = text(identifier.find("value"));
-    if (!value.empty()) out.push_back(text(identifier.find("system")) + "|" + value);
+    const std::string value = text_of(identifier.find("value"));
+    if (!value.empty()) out.push_back(text_of(identifier.find("system")) + "|" + value);
   };
   if (identifiers->is_array()) {
     for (const auto& identifier : identifiers->items())
@@ -170,7 +167,7 @@ std::vector<std::string> identifiers_of(const JsonValue& resource) {
 
 fhir::Result<Directive> read_directive(const JsonValue& consent, const ResolveReference& resolve) {
   Outcome problems;
-  if (text(consent.find("resourceType")) != "Consent") {
+  if (text_of(consent.find("resourceType")) != "Consent") {
     return Outcome::of(fhir::Severity::error, IssueType::invalid, "not a Consent resource",
                        "Consent");
   }
@@ -180,16 +177,16 @@ fhir::Result<Directive> read_directive(const JsonValue& consent, const ResolveRe
       directive.id = identifier.substr(kConsentIdSystem.size() + 1);
     }
   }
-  if (directive.id.empty()) directive.id = text(consent.find("id"));
+  if (directive.id.empty()) directive.id = text_of(consent.find("id"));
   if (directive.id.empty()) {
     problems.error(IssueType::required, "Consent.identifier",
                    "a Consent needs a consent-id identifier or an id to be referred to");
   }
-  directive.status = text(consent.find("status"));
+  directive.status = text_of(consent.find("status"));
   if (directive.status.empty()) {
     problems.error(IssueType::required, "Consent.status", "a Consent without a status");
   }
-  directive.date_time = text(consent.find("dateTime"));
+  directive.date_time = text_of(consent.find("dateTime"));
   if (const auto* policy = consent.find("policyRule")) {
     auto codes =
         codes_of(policy->find("coding"), std::string(kCanonical) + "/CodeSystem/consent-policy");
@@ -197,11 +194,11 @@ fhir::Result<Directive> read_directive(const JsonValue& consent, const ResolveRe
   }
   if (const auto* extensions = consent.find("extension")) {
     for (const auto& extension : extensions->items()) {
-      const std::string url = text(extension.find("url"));
+      const std::string url = text_of(extension.find("url"));
       if (url == std::string(kCanonical) + "/StructureDefinition/consent-withdraws") {
         if (const auto* reference = extension.find("valueReference")) {
           if (const auto* identifier = reference->find("identifier")) {
-            directive.withdraws = text(identifier->find("value"));
+            directive.withdraws = text_of(identifier->find("value"));
           }
         }
         if (directive.withdraws.empty()) {
@@ -212,7 +209,7 @@ fhir::Result<Directive> read_directive(const JsonValue& consent, const ResolveRe
         MinorRefusal refusal;
         if (const auto* parts = extension.find("extension")) {
           for (const auto& part : parts->items()) {
-            const std::string name = text(part.find("url"));
+            const std::string name = text_of(part.find("url"));
             const auto* flag = part.find("valueBoolean");
             if (name == "refusesInformingParents" && flag) refusal.refuses = flag->as_bool();
             if (name == "reasonsRespected" && flag) refusal.reasons_respected = flag->as_bool();
@@ -224,7 +221,7 @@ fhir::Result<Directive> read_directive(const JsonValue& consent, const ResolveRe
             }
             if (name == "restrictionCode") {
               if (const auto* coding = part.find("valueCoding")) {
-                refusal.restriction_code = text(coding->find("code"));
+                refusal.restriction_code = text_of(coding->find("code"));
               }
             }
           }
@@ -246,8 +243,8 @@ fhir::Result<Directive> read_directive(const JsonValue& consent, const ResolveRe
 void BundleIndex::add_resource(const JsonValue& resource, std::string_view full_url) {
   std::vector<std::string> identifiers = identifiers_of(resource);
   if (!full_url.empty()) entries_.emplace_back(std::string(full_url), identifiers);
-  const std::string type = text(resource.find("resourceType"));
-  const std::string id = text(resource.find("id"));
+  const std::string type = text_of(resource.find("resourceType"));
+  const std::string id = text_of(resource.find("id"));
   if (!type.empty() && !id.empty()) entries_.emplace_back(type + "/" + id, identifiers);
 }
 
@@ -257,8 +254,8 @@ void BundleIndex::add_bundle(const JsonValue& bundle) {
   for (const auto& entry : entries->items()) {
     const auto* resource = entry.find("resource");
     if (resource == nullptr) continue;
-    add_resource(*resource, text(entry.find("fullUrl")));
-    if (text(resource->find("resourceType")) == "Bundle") add_bundle(*resource);
+    add_resource(*resource, text_of(entry.find("fullUrl")));
+    if (text_of(resource->find("resourceType")) == "Bundle") add_bundle(*resource);
   }
 }
 

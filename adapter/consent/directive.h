@@ -97,6 +97,11 @@ class BundleIndex {
   std::vector<std::pair<std::string, std::vector<std::string>>> entries_;
 };
 
+// A JSON string's text; empty for anything else or nothing.
+inline std::string text_of(const fhir::JsonValue* value) {
+  return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
+}
+
 // "system|value" for every identifier of a resource or Reference.identifier.
 std::vector<std::string> identifiers_of(const fhir::JsonValue& resource);
 

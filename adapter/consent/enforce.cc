@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 
 #include "adapter/fhir/datetime.h"
 #include "adapter/fhir/digest.h"
@@ -23,10 +22,6 @@ namespace chr = std::chrono;
 constexpr std::size_t kMaxRulesSize = 1 << 20;
 constexpr std::string_view kObligationSystem =
     "https://fhir.tsb-adapter.no/NamingSystem/consent-obligation";
-
-std::string text(const JsonValue* value) {
-  return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
-}
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> parts;
@@ -68,7 +63,7 @@ std::string relationship_of(const JsonValue& person) {
     for (const auto& concept_ : relationships->items()) {
       if (const auto* codings = concept_.find("coding")) {
         for (const auto& coding : codings->items()) {
-          const std::string code = text(coding.find("code"));
+          const std::string code = text_of(coding.find("code"));
           for (const auto& [from, to] : kCodes) {
             if (code == from) return std::string(to);
           }
@@ -87,8 +82,8 @@ std::optional<bool> responsibility_of(const JsonValue& person, std::string_view 
     const auto* codings = concept_.find("coding");
     if (codings == nullptr) continue;
     for (const auto& coding : codings->items()) {
-      if (!text(coding.find("system")).ends_with("no-basis-parental-responsibility")) continue;
-      const std::string code = text(coding.find("code"));
+      if (!text_of(coding.find("system")).ends_with("no-basis-parental-responsibility")) continue;
+      const std::string code = text_of(coding.find("code"));
       if (code == "ukjent") return std::nullopt;
       if (code == "felles") {
         return relationship == "mother" || relationship == "father" ||
@@ -113,8 +108,8 @@ bool is_nearest(const JsonValue& person) {
   for (const auto& concept_ : relationships->items()) {
     if (const auto* codings = concept_.find("coding")) {
       for (const auto& coding : codings->items()) {
-        if (text(coding.find("system")) == "http://terminology.hl7.org/CodeSystem/v2-0131" &&
-            text(coding.find("code")) == "N") {
+        if (text_of(coding.find("system")) == "http://terminology.hl7.org/CodeSystem/v2-0131" &&
+            text_of(coding.find("code")) == "N") {
           return true;
         }
       }
@@ -129,7 +124,7 @@ Recipient recipient_of(const JsonValue& person, std::string_view full_url) {
   recipient.relationship = relationship_of(person);
   recipient.parental_responsibility = responsibility_of(person, recipient.relationship);
   recipient.nearest_relative = is_nearest(person);
-  recipient.birth_date = fhir::parse_full_date(text(person.find("birthDate")));
+  recipient.birth_date = fhir::parse_full_date(text_of(person.find("birthDate")));
   recipient.reference = std::string(full_url);
   recipient.identifiers = identifiers_of(person);
   return recipient;
@@ -179,6 +174,23 @@ void coding(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view syst
     w.String(display.data(), static_cast<rapidjson::SizeType>(display.size()));
   }
   w.EndObject();
+}
+
+// AuditEvent.entity.detail: name/value pairs, empty values left out.
+void write_details(rapidjson::Writer<rapidjson::StringBuffer>& w,
+                   std::initializer_list<std::pair<std::string, std::string>> details) {
+  w.Key("detail");
+  w.StartArray();
+  for (const auto& [name, value] : details) {
+    if (value.empty()) continue;
+    w.StartObject();
+    w.Key("type");
+    w.String(name.c_str());
+    w.Key("valueString");
+    w.String(value.c_str());
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 struct Subject {
@@ -296,22 +308,11 @@ std::string audit_event(const Decision& decision, const Request& request,
                                  "Consent", {});
       w.Key("type");
       coding(w, "http://hl7.org/fhir/resource-types", "Consent", "Consent");
-      w.Key("detail");
-      w.StartArray();
       const std::string status =
           considered.status + (considered.note.empty() ? "" : " (" + considered.note + ")");
-      for (const auto& [name, value] :
-           {std::pair<std::string, std::string>{"status", status},
-            {"provision", considered.consent == decision.consent ? decision.provision : ""}}) {
-        if (value.empty()) continue;
-        w.StartObject();
-        w.Key("type");
-        w.String(name.c_str());
-        w.Key("valueString");
-        w.String(value.c_str());
-        w.EndObject();
-      }
-      w.EndArray();
+      write_details(
+          w, {{"status", status},
+              {"provision", considered.consent == decision.consent ? decision.provision : ""}});
       w.EndObject();
     }
     w.StartObject();  // what would have been disclosed
@@ -319,25 +320,12 @@ std::string audit_event(const Decision& decision, const Request& request,
     write_identifier_reference(w, subject.identifiers, subject.type, subject.what);
     w.Key("type");
     coding(w, "http://hl7.org/fhir/resource-types", subject.type, subject.type);
-    w.Key("detail");
-    w.StartArray();
-    for (const auto& [name, value] : {std::pair<std::string, std::string>{"rule", decision.rule},
-                                      {"legalBasis", decision.legal_basis},
-                                      {"dataCategories", [&] {
-                                         std::string joined;
-                                         for (const auto& c : request.categories)
-                                           joined += (joined.empty() ? "" : ",") + c;
-                                         return joined.empty() ? std::string("unspecified")
-                                                               : joined;
-                                       }()}}) {
-      w.StartObject();
-      w.Key("type");
-      w.String(name.c_str());
-      w.Key("valueString");
-      w.String(value.c_str());
-      w.EndObject();
-    }
-    w.EndArray();
+    std::string categories;
+    for (const auto& c : request.categories)
+      categories += (categories.empty() ? "" : ",") + c;
+    write_details(w, {{"rule", decision.rule},
+                      {"legalBasis", decision.legal_basis},
+                      {"dataCategories", categories.empty() ? "unspecified" : categories}});
     w.EndObject();
   }
   w.EndArray();
@@ -486,11 +474,11 @@ fhir::Result<Enforcer> Enforcer::load(const std::string& path, const fhir::Model
   std::size_t index = 0;
   for (const auto& item : list->items()) {
     const std::string pointer = "/disclosures/" + std::to_string(index++);
-    const std::string resource = text(item.find("resource"));
+    const std::string resource = text_of(item.find("resource"));
     const fhirpath::CompileOptions options{.model = &model, .context_type = resource};
     auto compile = [&](std::string_view member,
                        bool required) -> std::optional<fhirpath::Expression> {
-      const std::string source = text(item.find(member));
+      const std::string source = text_of(item.find(member));
       if (source.empty()) {
         if (required) {
           problems.error(IssueType::required, pointer + "/" + std::string(member), "missing");
@@ -510,16 +498,16 @@ fhir::Result<Enforcer> Enforcer::load(const std::string& path, const fhir::Model
     auto when = compile("when", false);
     auto purpose = compile("purpose", true);
     auto categories = compile("dataCategories", false);
-    const std::string reference = text(item.find("reference"));
-    const std::string items = text(item.find("items"));
+    const std::string reference = text_of(item.find("reference"));
+    const std::string items = text_of(item.find("items"));
     if (reference.empty() && items.empty()) {
       problems.error(IssueType::required, pointer + "/reference",
                      "the element path to the Reference is needed when there are no items");
     }
     if (!purpose || resource.empty() || (reference.empty() && items.empty())) continue;
-    impl->disclosures.push_back(
-        Disclosure{text(item.find("name")), pointer, resource, std::move(when), split_path(items),
-                   split_path(reference), std::move(*purpose), std::move(categories)});
+    impl->disclosures.push_back(Disclosure{
+        text_of(item.find("name")), pointer, resource, std::move(when), split_path(items),
+        split_path(reference), std::move(*purpose), std::move(categories)});
   }
   if (problems.has_errors()) {
     Outcome located;
@@ -537,7 +525,7 @@ std::vector<std::string> patient_keys(const JsonValue& bundle) {
   if (const auto* entries = bundle.find("entry")) {
     for (const auto& entry : entries->items()) {
       const auto* resource = entry.find("resource");
-      if (resource != nullptr && text(resource->find("resourceType")) == "Patient") {
+      if (resource != nullptr && text_of(resource->find("resourceType")) == "Patient") {
         return identifiers_of(*resource);
       }
     }
@@ -545,15 +533,12 @@ std::vector<std::string> patient_keys(const JsonValue& bundle) {
   return {};
 }
 
-fhir::Result<Enforced> Enforcer::enforce(std::string_view bundle_text,
+fhir::Result<Enforced> Enforcer::enforce(const JsonValue& bundle, std::string_view bundle_text,
                                          const std::vector<Directive>& directives,
                                          const EnforceOptions& options) const {
   Enforced result;
   result.bundle = std::string(bundle_text);
   if (!may_disclose(bundle_text)) return result;
-  auto parsed = fhir::JsonDocument::parse(bundle_text);
-  if (!parsed) return parsed.problems();
-  const JsonValue& bundle = parsed->root();
   rapidjson::Document edit;
   edit.Parse(bundle_text.data(), bundle_text.size());
   if (edit.HasParseError() || !edit.IsObject()) {
@@ -570,11 +555,11 @@ fhir::Result<Enforced> Enforcer::enforce(std::string_view bundle_text,
     for (const auto& entry : entries->items()) {
       const auto* resource = entry.find("resource");
       if (resource == nullptr) continue;
-      const std::string type = text(resource->find("resourceType"));
-      if (type == "RelatedPerson") people[text(entry.find("fullUrl"))] = resource;
+      const std::string type = text_of(resource->find("resourceType"));
+      if (type == "RelatedPerson") people[text_of(entry.find("fullUrl"))] = resource;
       if (type == "Patient" && patient == nullptr) {
         patient = resource;
-        patient_url = text(entry.find("fullUrl"));
+        patient_url = text_of(entry.find("fullUrl"));
       }
       if (type == "Bundle") index(*resource);
     }
@@ -588,7 +573,7 @@ fhir::Result<Enforced> Enforcer::enforce(std::string_view bundle_text,
   base.directives = directives;
   std::vector<std::string> patient_identifiers;
   if (patient != nullptr) {
-    base.patient_birth_date = fhir::parse_full_date(text(patient->find("birthDate")));
+    base.patient_birth_date = fhir::parse_full_date(text_of(patient->find("birthDate")));
     patient_identifiers = identifiers_of(*patient);
     for (const auto& identifier : patient_identifiers) {
       if (identifier.starts_with("urn:oid:2.16.578.1.12.4.1.4.1|") ||
@@ -630,7 +615,7 @@ fhir::Result<Enforced> Enforcer::enforce(std::string_view bundle_text,
   auto permitted = [&](const std::string& person_url, const std::string& purpose,
                        const std::vector<std::string>& categories, const Subject& subject,
                        const std::string& location) -> bool {
-    const JsonValue* person = people.find(person_url)->second;
+    const Recipient recipient = recipient_of(*people.find(person_url)->second, person_url);
     std::string key = person_url + "|" + purpose;
     for (const auto& c : categories)
       key += "|" + c;
@@ -639,7 +624,7 @@ fhir::Result<Enforced> Enforcer::enforce(std::string_view bundle_text,
       at = found->second;
     } else {
       Request request = base;
-      request.recipient = recipient_of(*person, person_url);
+      request.recipient = recipient;
       request.purpose = purpose;
       request.categories = categories;
       Decision decision = decide(request);
@@ -651,11 +636,11 @@ fhir::Result<Enforced> Enforcer::enforce(std::string_view bundle_text,
     }
     const Decision& decision = result.decisions[at];
     if (decision.verdict == Verdict::permit) return true;
-    result.warnings.warning(
-        IssueType::security, location,
-        subject.what + " for the patient's " + recipient_of(*person, person_url).relationship +
-            " (" + purpose + ") removed: " + std::string(to_string(decision.verdict)) +
-            " by rule " + decision.rule + " (" + decision.legal_basis + "): " + decision.reason);
+    result.warnings.warning(IssueType::security, location,
+                            subject.what + " for the patient's " + recipient.relationship + " (" +
+                                purpose + ") removed: " + std::string(to_string(decision.verdict)) +
+                                " by rule " + decision.rule + " (" + decision.legal_basis +
+                                "): " + decision.reason);
     return false;
   };
 
@@ -667,7 +652,7 @@ fhir::Result<Enforced> Enforcer::enforce(std::string_view bundle_text,
                    const std::string& full_url, const std::string& location,
                    std::optional<std::size_t> top_entry,
                    std::optional<ItemRemoval> inner_entry) -> std::optional<Outcome> {
-    const std::string type = text(resource.find("resourceType"));
+    const std::string type = text_of(resource.find("resourceType"));
     environment.set("fullUrl", {fhirpath::Value::of(std::string_view(full_url))});
     for (const auto& rule : impl_->disclosures) {
       if (rule.resource != type) continue;
@@ -732,11 +717,11 @@ fhir::Result<Enforced> Enforcer::enforce(std::string_view bundle_text,
       rapidjson::Value& edit_resource =
           edit_entries[static_cast<rapidjson::SizeType>(i)]["resource"];
       const std::string location = "Bundle.entry[" + std::to_string(i) + "].resource";
-      if (auto failed = visit(*resource, edit_resource, text(entry.find("fullUrl")), location, i,
+      if (auto failed = visit(*resource, edit_resource, text_of(entry.find("fullUrl")), location, i,
                               std::nullopt)) {
         return *failed;
       }
-      if (text(resource->find("resourceType")) == "Bundle") {
+      if (text_of(resource->find("resourceType")) == "Bundle") {
         const auto* inner = resource->find("entry");
         if (inner == nullptr || !edit_resource.HasMember("entry")) continue;
         for (std::size_t j = 0; j < inner->size(); ++j) {
@@ -746,7 +731,7 @@ fhir::Result<Enforced> Enforcer::enforce(std::string_view bundle_text,
           if (auto failed =
                   visit(*inner_resource,
                         edit_resource["entry"][static_cast<rapidjson::SizeType>(j)]["resource"],
-                        text(inner_entry.find("fullUrl")),
+                        text_of(inner_entry.find("fullUrl")),
                         location + ".entry[" + std::to_string(j) + "].resource", std::nullopt,
                         ItemRemoval{&edit_resource["entry"], static_cast<int>(j)})) {
             return *failed;

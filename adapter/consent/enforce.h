@@ -47,8 +47,9 @@ class Enforcer {
   // the others pass untouched without being parsed.
   static bool may_disclose(std::string_view bundle_text);
 
-  // Thread-safe (a fresh evaluator per call).
-  fhir::Result<Enforced> enforce(std::string_view bundle_text,
+  // Thread-safe (a fresh evaluator per call). `bundle` is `bundle_text` already parsed:
+  // FHIRPath reads the one, the removals edit a copy of the other.
+  fhir::Result<Enforced> enforce(const fhir::JsonValue& bundle, std::string_view bundle_text,
                                  const std::vector<Directive>& directives,
                                  const EnforceOptions& options) const;
 

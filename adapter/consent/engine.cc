@@ -1,9 +1,5 @@
 #include "adapter/consent/engine.h"
 
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <array>
 #include <set>
@@ -222,10 +218,6 @@ bool has_deny(const Provision& provision, bool root) {
   return std::any_of(provision.provisions.begin(), provision.provisions.end(),
                      [](const Provision& p) { return has_deny(p, false); });
 }
-
-struct InForce {
-  const Directive* directive;
-};
 
 }  // namespace
 

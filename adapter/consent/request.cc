@@ -13,10 +13,6 @@ namespace {
 using fhir::IssueType;
 using fhir::JsonValue;
 
-std::string text(const JsonValue* value) {
-  return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
-}
-
 std::optional<std::chrono::year_month_day> date(const JsonValue* value, const std::string& where,
                                                 fhir::Outcome& problems) {
   if (value == nullptr) return std::nullopt;
@@ -37,7 +33,7 @@ std::optional<bool> flag(const JsonValue* value, const std::string& where,
 
 void read_identifiers(const JsonValue& party, const std::string& where, Recipient& recipient,
                       fhir::Outcome& problems) {
-  recipient.reference = text(party.find("reference"));
+  recipient.reference = text_of(party.find("reference"));
   if (const auto* list = party.find("identifiers")) {
     std::size_t index = 0;
     for (const auto& item : list->items()) {
@@ -53,14 +49,14 @@ void read_identifiers(const JsonValue& party, const std::string& where, Recipien
 }
 
 void add_object(const JsonValue& item, BundleIndex& index, std::vector<const JsonValue*>& found) {
-  const std::string type = text(item.find("resourceType"));
+  const std::string type = text_of(item.find("resourceType"));
   if (type == "Consent") {
     found.push_back(&item);
   } else if (type == "Bundle") {
     if (const auto* entries = item.find("entry")) {
       for (const auto& entry : entries->items()) {
         if (const auto* resource = entry.find("resource")) {
-          index.add_resource(*resource, text(entry.find("fullUrl")));
+          index.add_resource(*resource, text_of(entry.find("fullUrl")));
           add_object(*resource, index, found);
         }
       }
@@ -143,7 +139,7 @@ Request read_request(const JsonValue& json) {
   }
   if (const auto* patient = json.find("patient")) {
     request.patient_birth_date = date(patient->find("birthDate"), "patient.birthDate", problems);
-    request.patient_identifier = text(patient->find("identifier"));
+    request.patient_identifier = text_of(patient->find("identifier"));
   } else {
     problems.error(IssueType::required, "patient", "the request must name the patient");
   }
@@ -156,7 +152,7 @@ Request read_request(const JsonValue& json) {
   } else if (relative != nullptr) {
     Recipient& r = request.recipient;
     r.kind = Recipient::Kind::relative;
-    r.relationship = text(relative->find("relationship"));
+    r.relationship = text_of(relative->find("relationship"));
     r.parental_responsibility = flag(relative->find("parentalResponsibility"),
                                      "recipient.relative.parentalResponsibility", problems);
     r.nearest_relative =
@@ -164,7 +160,7 @@ Request read_request(const JsonValue& json) {
             .value_or(false);
     r.birth_date = date(relative->find("birthDate"), "recipient.relative.birthDate", problems);
     read_identifiers(*relative, "recipient.relative", r, problems);
-    if (const std::string fnr = text(relative->find("identifier")); !fnr.empty()) {
+    if (const std::string fnr = text_of(relative->find("identifier")); !fnr.empty()) {
       r.identifiers.push_back(std::string(norway::kFnrSystem) + "|" + fnr);
       if (!request.patient_identifier.empty()) {
         r.identifiers.push_back(std::string(kRelatedPersonSystem) + "|" +
@@ -174,18 +170,18 @@ Request read_request(const JsonValue& json) {
   } else {
     Recipient& r = request.recipient;
     r.kind = Recipient::Kind::agency;
-    r.role = text(agency->find("role"));
+    r.role = text_of(agency->find("role"));
     r.municipal =
         flag(agency->find("municipal"), "recipient.agency.municipal", problems).value_or(false);
     read_identifiers(*agency, "recipient.agency", r, problems);
   }
-  request.purpose = text(json.find("purpose"));
+  request.purpose = text_of(json.find("purpose"));
   if (request.purpose.empty()) problems.error(IssueType::required, "purpose", "no purpose");
   if (const auto* categories = json.find("dataCategories")) {
     for (const auto& item : categories->items())
-      request.categories.emplace_back(text(&item));
+      request.categories.emplace_back(text_of(&item));
   }
-  const std::string time = text(json.find("time"));
+  const std::string time = text_of(json.find("time"));
   if (auto parsed = fhir::parse_date_time(time)) {
     request.time = parsed->utc;
     request.time_offset = parsed->offset;

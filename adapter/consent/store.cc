@@ -39,10 +39,6 @@ Outcome storage_error(std::string what) {
                      "consent store: " + std::move(what));
 }
 
-std::string text(const JsonValue* value) {
-  return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
-}
-
 // The Consent as stored: every Reference the Bundle resolves gains the target's
 // identifier (the adapter's related-person key first), so it still names the person once
 // the Bundle is gone.
@@ -167,20 +163,20 @@ fhir::Result<std::size_t> ConsentStore::add(const JsonValue& bundle_or_consent) 
     const auto* patient = consent.find("patient");
     if (patient == nullptr) return std::string();
     if (const auto* identifier = patient->find("identifier")) {
-      const std::string value = text(identifier->find("value"));
-      if (!value.empty()) return text(identifier->find("system")) + "|" + value;
+      const std::string value = text_of(identifier->find("value"));
+      if (!value.empty()) return text_of(identifier->find("system")) + "|" + value;
     }
-    auto identifiers = index.identifiers(text(patient->find("reference")));
+    auto identifiers = index.identifiers(text_of(patient->find("reference")));
     return identifiers.empty() ? std::string() : identifiers.front();
   };
-  if (text(bundle_or_consent.find("resourceType")) == "Consent") {
+  if (text_of(bundle_or_consent.find("resourceType")) == "Consent") {
     consents.emplace_back(&bundle_or_consent, "");
   } else {
     index.add_bundle(bundle_or_consent);
     if (const auto* entries = bundle_or_consent.find("entry")) {
       for (const auto& entry : entries->items()) {
         const auto* resource = entry.find("resource");
-        if (resource != nullptr && text(resource->find("resourceType")) == "Consent") {
+        if (resource != nullptr && text_of(resource->find("resourceType")) == "Consent") {
           consents.emplace_back(resource, "");
         }
       }
